@@ -1,0 +1,11 @@
+/** An upstream could not be reached or refused our login. The message is safe to show to agents. */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    /** the upstream's own SQLSTATE when it sent an ErrorResponse */
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}

@@ -1,0 +1,32 @@
+/** What the single decision point decides for one SQL-carrying message. */
+export type Decision =
+  | { kind: 'allow' }
+  | { kind: 'deny'; ruleId: string; reason: string }
+  | { kind: 'review'; ruleId: string; reason: string; timeoutMs: number };
+
+/** Who is asking: the identity carried by the minted credential. */
+export interface Principal {
+  agent: string;
+  labels: Readonly<Record<string, string>>;
+  credentialId: string;
+  user: string;
+  target: string;
+  sessionId: string;
+}
+
+/** Which protocol message carried the SQL. */
+export type SqlCarrier = 'query' | 'parse' | 'function_call' | 'com_query' | 'com_stmt_prepare';
+
+export interface SqlMessage {
+  dialect: 'postgres' | 'mysql';
+  carrier: SqlCarrier;
+  /** SQL text, or for a FunctionCall the function OID as text. */
+  sql: string;
+}
+
+/** The one decision point. Synchronous: no I/O on the statement path. */
+export interface Decider {
+  decide(msg: SqlMessage, who: Principal): Decision;
+}
+
+export const ALLOW: Decision = Object.freeze({ kind: 'allow' });

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { MemoryStore, RedisStore, type AccessStore } from '@sqlwarden/access';
+import { PgEngine, SessionRegistry, type PgTarget } from '@sqlwarden/engine';
+import { BasicDecider, type Decider } from '@sqlwarden/policy';
+import { Metrics, createLogger, type Logger } from '@sqlwarden/telemetry';
+import { startAdminServer } from './admin/http.js';
+import type { HostPort, SqlwardenConfig, TargetConfig } from './config/types.js';
+
+export interface RunningProxy {
+  close(): Promise<void>;
+  addresses: { postgres?: HostPort; mysql?: HostPort; admin?: HostPort };
+  store: AccessStore;
+  metrics: Metrics;
+  registry: SessionRegistry;
+}
+
+export interface ProxyOptions {
+  log?: Logger;
+  metrics?: Metrics;
+  /** the one decision point; defaults to BasicDecider until a policy engine is configured */
+  decider?: Decider;
+  /** an already-built store (tests, the embedded demo) */
+  store?: AccessStore;
+}
+
+function readPem(path: string | undefined): Buffer | undefined {
+  return path === undefined ? undefined : readFileSync(path);
+}
+
+export function toPgTarget(t: TargetConfig): PgTarget {
+  return {
+    name: t.name,
+    host: t.host,
+    port: t.port,
+    database: t.database,
+    user: t.user,
+    password: t.password,
+    connectTimeoutMs: t.connectTimeoutMs,
+    tls: t.tls && {
+      mode: t.tls.mode,
+      ca: readPem(t.tls.ca),
+      cert: readPem(t.tls.cert),
+      key: readPem(t.tls.key),
+      servername: t.tls.servername,
+    },
+  };
+}
+
+function listen(server: net.Server, at: HostPort): Promise<HostPort> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      const a = server.address() as net.AddressInfo;
+      resolve({ host: at.host, port: a.port });
+    });
+  });
+}
+
+function closeServer(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Starts every listener named in the config. */
+export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {}): Promise<RunningProxy> {
+  const log = opts.log ?? createLogger({ level: config.log.level });
+  const metrics = opts.metrics ?? new Metrics();
+  const store: AccessStore =
+    opts.store ??
+    (config.redis
+      ? await RedisStore.connect({ url: config.redis, prefix: config.redisPrefix, rateLimit: config.auth.rateLimit })
+      : new MemoryStore({ rateLimit: config.auth.rateLimit }));
+  const registry = new SessionRegistry(store, log);
+  const decider = opts.decider ?? new BasicDecider();
+  const pgTargets = new Map<string, PgTarget>();
+  for (const t of config.targets) if (t.protocol === 'postgres') pgTargets.set(t.name, toPgTarget(t));
+
+  const closers: (() => Promise<void>)[] = [];
+  const addresses: RunningProxy['addresses'] = {};
+  try {
+    if (config.listen.postgres) {
+      const clientTls = config.tls
+        ? { secureContext: tls.createSecureContext({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readPem(config.tls.ca) }), required: config.tls.required }
+        : undefined;
+      const engine = new PgEngine({
+        store,
+        registry,
+        decider,
+        metrics,
+        log,
+        target: (name) => pgTargets.get(name),
+        tls: clientTls,
+        cleartextOverTls: config.auth.cleartextOverTls,
+        maxMessageBytes: config.limits.maxMessageBytes,
+        handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+        maxConnections: config.limits.maxConnections,
+        fakeVerifierKey: randomBytes(32),
+      });
+      const server = net.createServer({ noDelay: true }, (socket) => engine.handle(socket));
+      server.on('error', (err) => log.error('postgres listener error', { err }));
+      addresses.postgres = await listen(server, config.listen.postgres);
+      closers.push(async () => {
+        const closed = closeServer(server);
+        await engine.close();
+        await closed;
+      });
+      log.info('postgres listener ready', { address: `${addresses.postgres.host}:${addresses.postgres.port}` });
+    }
+    if (config.listen.admin) {
+      const admin = await startAdminServer({
+        listen: config.listen.admin,
+        token: config.admin.token,
+        store,
+        metrics,
+        targets: config.targets,
+        publicHost: config.publicHost,
+        pgListen: addresses.postgres,
+        mysqlListen: addresses.mysql,
+        defaultTtlMs: config.auth.defaultTtlMs,
+        maxTtlMs: config.auth.maxTtlMs,
+        clientTlsRequired: config.tls?.required ?? false,
+        ready: async () => ({ store: await store.ping().catch(() => false) }),
+        log,
+      });
+      addresses.admin = admin.address;
+      closers.push(() => admin.close());
+      log.info('admin listener ready', { address: `${admin.address.host}:${admin.address.port}` });
+    }
+  } catch (err) {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    registry.close();
+    if (!opts.store) await store.close().catch(() => {});
+    throw err;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    addresses,
+    store,
+    metrics,
+    registry,
+    close() {
+      closing ??= (async () => {
+        for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('shutdown step failed', { err }));
+        registry.close();
+        if (!opts.store) await store.close().catch(() => {});
+      })();
+      return closing;
+    },
+  };
+}
