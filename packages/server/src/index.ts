@@ -1,0 +1,3 @@
+export * from './config/types.js';
+export { loadConfig, parseConfig } from './config/load.js';
+export { startProxy, toPgTarget, type RunningProxy, type ProxyOptions } from './proxy.js';
