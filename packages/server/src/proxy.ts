@@ -71,8 +71,8 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
   const store: AccessStore =
     opts.store ??
     (config.redis
-      ? await RedisStore.connect({ url: config.redis, prefix: config.redisPrefix, rateLimit: config.auth.rateLimit })
-      : new MemoryStore({ rateLimit: config.auth.rateLimit }));
+      ? await RedisStore.connect({ url: config.redis, prefix: config.redisPrefix, rateLimit: config.auth.rateLimit, maxTtlMs: config.auth.maxTtlMs })
+      : new MemoryStore({ rateLimit: config.auth.rateLimit, maxTtlMs: config.auth.maxTtlMs }));
   const registry = new SessionRegistry(store, log);
   const decider = opts.decider ?? new BasicDecider();
   const pgTargets = new Map<string, PgTarget>();
