@@ -18,7 +18,8 @@ export type PgSessionError =
   | { kind: 'expired' }
   | { kind: 'shutdown' }
   | { kind: 'too_many_connections' }
-  | { kind: 'handshake_timeout' };
+  | { kind: 'handshake_timeout' }
+  | { kind: 'unsafe_setting'; setting: string };
 
 /** One generic message for every credential problem: a probe learns nothing from it. */
 export const AUTH_FAILED_MESSAGE = 'password authentication failed: the credential is invalid, expired or revoked';
@@ -62,6 +63,13 @@ export function toErrorFields(e: PgSessionError): ErrorFields {
       return { severity: 'FATAL', code: '57P01', message: 'sqlwarden is shutting down' };
     case 'too_many_connections':
       return { severity: 'FATAL', code: '53300', message: 'sqlwarden: too many connections' };
+    case 'unsafe_setting':
+      return {
+        severity: 'FATAL',
+        code: '0A000',
+        message: `sqlwarden: session ended because it switched to ${e.setting}, under which statements cannot be analysed safely`,
+        hint: 'use client_encoding UTF8 and standard_conforming_strings on',
+      };
     case 'handshake_timeout':
       return { severity: 'FATAL', code: '08P01', message: 'sqlwarden: the connection did not complete its login in time' };
   }

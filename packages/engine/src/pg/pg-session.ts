@@ -19,6 +19,7 @@ import {
   authenticationSASLFinal,
   backendKeyData,
   decodeFields,
+  decodeParameterStatus,
   decodeFunctionCall,
   decodeParse,
   decodePasswordMessage,
@@ -36,7 +37,7 @@ import {
 import type { EndReason, LiveSession, SessionRegistry } from '../session-registry.js';
 import type { PgTarget } from './pg-target.js';
 import { toErrorFields, toErrorResponse, type PgSessionError } from './pg-errors.js';
-import { filterStartupParams, StartupParamError, type FilteredStartup } from './startup-params.js';
+import { filterStartupParams, isUnsafeClientEncoding, StartupParamError, type FilteredStartup } from './startup-params.js';
 import { connectUpstream, sendUpstreamCancel } from './upstream-connect.js';
 
 export interface PgEngineDeps {
@@ -70,7 +71,7 @@ const enum Phase {
 /** Postgres' own limit on the startup packet. */
 const MAX_STARTUP_PACKET = 10000;
 const AUTH_FRAME_LIMIT = 16384;
-const MAX_PENDING_DENIALS = 256;
+const MAX_PENDING_DENIALS = 1024;
 const END_GRACE_MS = 1000;
 const Q = 0x51;
 const P = 0x50;
@@ -78,6 +79,7 @@ const F = 0x46;
 const X = 0x58;
 const E = 0x45;
 const Z = 0x5a;
+const S = 0x53;
 
 function identityTag(agent: string, sessionId: string): string {
   // NAMEDATALEN: application_name is truncated to 63 bytes upstream
@@ -114,8 +116,13 @@ export class PgSession implements LiveSession {
   private minorVersion = 0;
   private readonly openedAt = process.hrtime.bigint();
   private handshakeTimer: NodeJS.Timeout | null;
-  private readonly pendingDenials: { token: string; fields: ErrorFields }[] = [];
+  /** denials in flight, by sequence number; an evicted one still matches the session's marker */
+  private readonly pendingDenials = new Map<number, ErrorFields>();
+  private denialSeq = 0;
+  /** random per session: an agent cannot forge a marker that sqlwarden would rewrite */
+  private readonly markerPrefix = `sqlwarden_denied_${randomBytes(6).toString('hex')}_`;
   private endReason: EndReason | null = null;
+  private unsafeSetting: string | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private registered = false;
   private clientWaitingDrain = false;
@@ -416,6 +423,7 @@ export class PgSession implements LiveSession {
 
     const upScanner = new FrameScanner({ onFrame: (t, f) => this.onUpstreamFrame(t, f), onPass: (b) => this.writeClient(b) }, this.deps.maxMessageBytes);
     upScanner.wantWhole[Z] = 1;
+    upScanner.wantWhole[S] = 1;
     this.upstreamScanner = upScanner;
     up.socket.on('data', this.onUpstreamData);
     up.socket.on('error', this.onUpstreamError);
@@ -486,10 +494,12 @@ export class PgSession implements LiveSession {
     this.countDeny?.inc();
     this.deps.metrics.blocked.labels('postgres', safeRuleId(ruleId), this.deps.metrics.agentLabel(this.principal?.agent ?? '')).inc();
     this.deps.log.info('statement denied', { session: this.id, agent: this.principal?.agent, rule: ruleId });
-    const token = randomBytes(8).toString('hex');
-    const marker = `/* sqlwarden: denied by rule ${safeRuleId(ruleId)} */ sqlwarden_denied_${token}`;
-    this.pendingDenials.push({ token, fields });
-    if (this.pendingDenials.length > MAX_PENDING_DENIALS) this.pendingDenials.shift();
+    const seq = ++this.denialSeq;
+    const marker = `/* sqlwarden: denied by rule ${safeRuleId(ruleId)} */ ${this.markerPrefix}${seq}`;
+    this.pendingDenials.set(seq, fields);
+    // a denial whose unit failed earlier never comes back: keep the map bounded (Maps iterate oldest first)
+    if (this.pendingDenials.size > MAX_PENDING_DENIALS) this.pendingDenials.delete(this.pendingDenials.keys().next().value as number);
+    // from the first denial on, upstream errors are checked for the marker
     if (this.upstreamScanner) this.upstreamScanner.wantWhole[E] = 1;
     return carrier === 'parse' ? parseMessage(statementName ?? '', marker) : queryMessage(marker);
   }
@@ -517,20 +527,40 @@ export class PgSession implements LiveSession {
       this.txStatus = frame[5];
       return FrameAction.Forward;
     }
-    if (type === E && this.pendingDenials.length > 0) {
+    if (type === E) {
       const fields = decodeFields(frame);
       const message = fields.get('M') ?? '';
-      if (fields.get('C') === '42601') {
-        const i = this.pendingDenials.findIndex((d) => message.includes(d.token));
-        if (i >= 0) {
-          const d = this.pendingDenials[i];
-          this.pendingDenials.splice(i, 1);
-          if (this.pendingDenials.length === 0 && this.upstreamScanner) this.upstreamScanner.wantWhole[E] = 0;
-          return errorResponse(d.fields);
-        }
+      const at = message.indexOf(this.markerPrefix);
+      if (fields.get('C') === '42601' && at >= 0) {
+        const seq = Number.parseInt(message.slice(at + this.markerPrefix.length), 10);
+        const denial = this.pendingDenials.get(seq);
+        this.pendingDenials.delete(seq);
+        return errorResponse(denial ?? toErrorFields({ kind: 'denied', ruleId: 'policy', reason: 'the statement was denied by policy' }));
       }
+      return FrameAction.Forward;
     }
+    if (type === S) return this.onParameterStatus(frame);
     return FrameAction.Forward;
+  }
+
+  /**
+   * The upstream reports settings that change how SQL is lexed (GUC_REPORT). If an agent managed to
+   * switch to an encoding in which a multibyte character can hide a quote byte, or to
+   * standard_conforming_strings=off, statements would no longer be read as sqlwarden reads them:
+   * the session ends (fail closed).
+   */
+  private onParameterStatus(frame: Buffer): FrameAction | Buffer {
+    const { name, value } = decodeParameterStatus(frame);
+    const lower = name.toLowerCase();
+    let unsafe: string | null = null;
+    if (lower === 'client_encoding' && isUnsafeClientEncoding(value)) unsafe = `client_encoding ${value}`;
+    else if (lower === 'standard_conforming_strings' && value.toLowerCase() !== 'on') unsafe = `standard_conforming_strings ${value}`;
+    if (unsafe === null) return FrameAction.Forward;
+    this.deps.log.warn('session switched to a setting sqlwarden cannot analyse; ending it', { session: this.id, setting: unsafe });
+    this.unsafeSetting = unsafe;
+    this.endReason = 'shutdown';
+    this.client.pause();
+    return FrameAction.Drop;
   }
 
   // ---- flow control -------------------------------------------------------------------------
@@ -585,7 +615,8 @@ export class PgSession implements LiveSession {
 
   private finishEnd(): void {
     const reason = this.endReason ?? 'shutdown';
-    this.deps.metrics.sessionsEnded.labels('postgres', reason).inc();
+    this.deps.metrics.sessionsEnded.labels('postgres', this.unsafeSetting ? 'unsafe_setting' : reason).inc();
+    if (this.unsafeSetting) return this.fatal({ kind: 'unsafe_setting', setting: this.unsafeSetting });
     this.fatal(reason === 'revoked' || reason === 'admin' ? { kind: 'revoked' } : reason === 'expired' ? { kind: 'expired' } : { kind: 'shutdown' });
   }
 

@@ -44,6 +44,11 @@ function normEncoding(v: string): string {
   return v.toLowerCase().replace(/[^a-z0-9]/g, '');
 }
 
+/** True for client encodings in which sqlwarden's reading of a statement could differ from the server's. */
+export function isUnsafeClientEncoding(value: string): boolean {
+  return UNSAFE_ENCODINGS.has(normEncoding(value));
+}
+
 /** Splits libpq's `options` value into `-c name=value` settings (backslash escapes spaces). */
 export function parseOptions(options: string): [string, string][] {
   const words: string[] = [];
@@ -100,7 +105,7 @@ export function filterStartupParams(params: Map<string, string>): FilteredStartu
   for (const [name, value] of settings) {
     const lower = name.toLowerCase();
     if (!ALLOWED.has(lower)) throw new StartupParamError(`startup parameter "${name}" is not allowed through sqlwarden`);
-    if (lower === 'client_encoding' && UNSAFE_ENCODINGS.has(normEncoding(value))) {
+    if (lower === 'client_encoding' && isUnsafeClientEncoding(value)) {
       throw new StartupParamError(`client_encoding "${value}" is not supported through sqlwarden (use UTF8)`);
     }
     out.forward[name] = value;
