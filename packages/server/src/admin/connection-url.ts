@@ -1,5 +1,5 @@
 import type { HostPort, SqlwardenConfig, TargetConfig } from '../config/types.js';
-import { dialableHost, formatHost } from '../util/host-port.js';
+import { dialableHost, formatHost } from '@sqlwarden/yaml';
 
 /** Where agents reach this sqlwarden instance, for the URLs printed with minted credentials. */
 export interface ProxyEndpoints {

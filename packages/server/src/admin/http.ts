@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { InvalidMintRequestError, StoreUnavailableError, type AccessStore } from '@sqlwarden/access';
 import type { Logger, Metrics } from '@sqlwarden/telemetry';
 import type { HostPort, TargetConfig } from '../config/types.js';
-import { isLoopbackHost } from '../util/host-port.js';
+import { isLoopbackHost } from '@sqlwarden/yaml';
 import { makeBearerCheck } from './bearer-token.js';
 import { HttpError } from './http-error.js';
 import { mintCredential, revokeCredential, type CredentialService } from './mint-credential.js';

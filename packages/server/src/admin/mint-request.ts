@@ -1,6 +1,6 @@
 import type { MintRequest } from '@sqlwarden/access';
 import type { TargetConfig } from '../config/types.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
+import { formatDuration, parseDuration } from '@sqlwarden/yaml';
 
 /** A mint request that cannot be served as asked (HTTP 400, CLI exit 1). */
 export class MintRequestError extends Error {

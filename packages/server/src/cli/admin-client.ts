@@ -1,7 +1,7 @@
 import type { HostPort } from '../config/types.js';
 import type { IssuedCredential } from '../admin/mint-credential.js';
 import type { MintInput } from '../admin/mint-request.js';
-import { dialableHost, formatHostPort } from '../util/host-port.js';
+import { dialableHost, formatHostPort } from '@sqlwarden/yaml';
 
 const TIMEOUT_MS = 10_000;
 

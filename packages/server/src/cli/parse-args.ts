@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration } from '@sqlwarden/yaml';
 import { COMMANDS, type CommandName } from './usage.js';
 
 /** Bad command-line usage: exit code 2, with the command's usage shown. */

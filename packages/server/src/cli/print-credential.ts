@@ -1,5 +1,5 @@
 import type { IssuedCredential } from '../admin/mint-credential.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDuration } from '@sqlwarden/yaml';
 
 /** `--json`: exactly one JSON object on one line. */
 export function credentialJson(cred: IssuedCredential): string {

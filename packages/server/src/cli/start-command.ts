@@ -1,7 +1,7 @@
 import { createLogger, Metrics } from '@sqlwarden/telemetry';
 import { loadConfig } from '../config/load.js';
 import { startProxy } from '../proxy.js';
-import { formatHostPort } from '../util/host-port.js';
+import { formatHostPort } from '@sqlwarden/yaml';
 import type { CliIo } from './io.js';
 
 /** How long shutdown may take before the process is ended anyway. */

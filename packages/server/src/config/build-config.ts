@@ -1,11 +1,11 @@
 import { isIP } from 'node:net';
-import { formatDuration } from '../util/duration.js';
-import { isLoopbackHost, formatHostPort } from '../util/host-port.js';
+import { formatDuration } from '@sqlwarden/yaml';
+import { isLoopbackHost, formatHostPort } from '@sqlwarden/yaml';
 import type { AuthConfig, ClientTlsConfig, SqlwardenConfig, TargetConfig } from './types.js';
 import { DEFAULTS } from './defaults.js';
 import type { PathResolver } from './path-resolver.js';
 import { readTarget } from './read-target.js';
-import type { Field } from './yaml-reader.js';
+import type { Field } from '@sqlwarden/yaml';
 
 const TOP_KEYS = ['listen', 'redis', 'redisPrefix', 'targets', 'policies', 'audit', 'tls', 'auth', 'admin', 'publicHost', 'limits', 'log'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;

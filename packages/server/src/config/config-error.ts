@@ -1,11 +1,7 @@
+import { formatIssue, type YamlIssue } from '@sqlwarden/yaml';
+
 /** One problem found in a config file, located by key path and line. */
-export interface ConfigIssue {
-  /** 1-based line in the file (0 when the problem is not tied to a line) */
-  line: number;
-  /** key path like "targets[0].port" ("" for the whole document) */
-  path: string;
-  message: string;
-}
+export type ConfigIssue = YamlIssue;
 
 /**
  * A config file that cannot be used. The message lists every problem, one per
@@ -20,9 +16,4 @@ export class ConfigError extends Error {
     super(issues.map((i) => formatIssue(file, i)).join('\n'));
     this.name = 'ConfigError';
   }
-}
-
-export function formatIssue(file: string, issue: ConfigIssue): string {
-  const where = issue.line > 0 ? `${file}:${issue.line}` : file;
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
 }

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { readYaml } from '@sqlwarden/yaml';
 import { buildConfig } from './build-config.js';
-import { ConfigError, type ConfigIssue } from './config-error.js';
+import { ConfigError } from './config-error.js';
 import { PathResolver } from './path-resolver.js';
 import type { SqlwardenConfig } from './types.js';
-import { YamlReader } from './yaml-reader.js';
 
 export interface ParseConfigOptions {
   /** the file name used in messages; also the base for relative paths unless baseDir is given */
@@ -36,25 +35,13 @@ export function parseConfig(text: string, opts: ParseConfigOptions = {}): Sqlwar
   const label = opts.file ?? '<config>';
   const absFile = opts.file === undefined ? undefined : resolve(opts.file);
   const baseDir = resolve(opts.baseDir ?? (absFile ? dirname(absFile) : process.cwd()));
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true, strict: true });
-  if (doc.errors.length > 0) {
-    const issues: ConfigIssue[] = doc.errors.map((e) => ({
-      line: e.linePos?.[0].line ?? 0,
-      path: '',
-      message: `invalid YAML: ${firstLine(e.message)}`,
-    }));
-    throw new ConfigError(label, issues);
-  }
-  const reader = new YamlReader(doc, lines, opts.env ?? process.env);
+  const parsed = readYaml(text, opts.env ?? process.env);
+  if (!parsed.ok) throw new ConfigError(label, parsed.issues);
+  const reader = parsed.reader;
   const config = buildConfig(reader.root(), new PathResolver(baseDir, opts.checkFiles ?? true), absFile);
   if (reader.issues.length > 0) {
     const issues = [...reader.issues].sort((a, b) => a.line - b.line);
     throw new ConfigError(label, issues);
   }
   return config;
-}
-
-function firstLine(message: string): string {
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Field } from './yaml-reader.js';
+import type { Field } from '@sqlwarden/yaml';
 
 /** Resolves config paths relative to the config file's directory, optionally checking they exist. */
 export class PathResolver {

@@ -1,5 +1,5 @@
 import type { TargetConfig } from './types.js';
-import type { Field } from './yaml-reader.js';
+import type { Field } from '@sqlwarden/yaml';
 import { DEFAULTS } from './defaults.js';
 import type { PathResolver } from './path-resolver.js';
 

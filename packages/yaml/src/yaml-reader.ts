@@ -1,9 +1,9 @@
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import { didYouMean } from '../util/did-you-mean.js';
-import { parseDuration } from '../util/duration.js';
-import { parseByteSize } from '../util/byte-size.js';
-import { parseHostPort, type HostPortLike } from '../util/host-port.js';
-import type { ConfigIssue } from './config-error.js';
+import { didYouMean } from './did-you-mean.js';
+import { parseDuration } from './duration.js';
+import { parseByteSize } from './byte-size.js';
+import { parseHostPort, type HostPortLike } from './host-port.js';
+import type { YamlIssue } from './issue.js';
 import { interpolate, type Env } from './interpolate.js';
 
 /**
@@ -12,7 +12,7 @@ import { interpolate, type Env } from './interpolate.js';
  * pass reports every problem in a file instead of only the first.
  */
 export class YamlReader {
-  readonly issues: ConfigIssue[] = [];
+  readonly issues: YamlIssue[] = [];
 
   constructor(
     private readonly doc: Document.Parsed,
