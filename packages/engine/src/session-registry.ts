@@ -133,8 +133,10 @@ export class SessionRegistry {
     try {
       const users = [...this.byUser.keys()];
       const alive = await this.store.alive(users);
+      const now = Date.now();
       users.forEach((u, i) => {
-        if (!alive[i]) this.endUser(u, 'revoked');
+        if (alive[i]) return;
+        for (const session of [...(this.byUser.get(u) ?? [])]) session.end(session.expiresAt <= now ? 'expired' : 'revoked');
       });
     } catch (err) {
       // store unreachable: live sessions keep going; new sessions are refused at login

@@ -39,6 +39,7 @@ import type { PgTarget } from './pg-target.js';
 import { toErrorFields, toErrorResponse, type PgSessionError } from './pg-errors.js';
 import { filterStartupParams, isUnsafeClientEncoding, StartupParamError, type FilteredStartup } from './startup-params.js';
 import { connectUpstream, sendUpstreamCancel } from './upstream-connect.js';
+import { UpstreamError } from './upstream-error.js';
 
 export interface PgEngineDeps {
   store: AccessStore;
@@ -400,13 +401,20 @@ export class PgSession implements LiveSession {
     this.countAllow = this.deps.metrics.statements.labels('postgres', agentLabel, 'allow');
     this.countDeny = this.deps.metrics.statements.labels('postgres', agentLabel, 'deny');
     this.client.write(serverFinal !== null ? Buffer.concat([authenticationSASLFinal(serverFinal), AUTH_OK]) : AUTH_OK);
+    // the client has done its part; the upstream login is bounded by the target's connect timeout
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
+    // registered before the upstream login, so a revocation during it is not missed
+    this.deps.registry.add(this);
+    this.registered = true;
+    this.deps.metrics.sessions.labels('postgres').inc();
 
     let up;
     try {
       up = await connectUpstream(target, { ...this.startup?.forward, application_name: identityTag(record.agent, this.id) });
     } catch (err) {
       this.deps.metrics.upstreamErrors.labels(target.name).inc();
-      this.deps.log.warn('upstream connection failed', { session: this.id, target: target.name, err });
+      this.deps.log.warn('upstream connection failed', { session: this.id, target: target.name, err, detail: err instanceof UpstreamError ? err.detail : undefined });
       this.fatal({ kind: 'upstream_unavailable', detail: err instanceof Error ? err.message : String(err) });
       return;
     }
@@ -416,10 +424,12 @@ export class PgSession implements LiveSession {
     }
     this.upstream = up.socket;
     this.upstreamKey = { pid: up.pid, secret: up.secret };
+    if (this.endReason) {
+      // revoked or expired while we were logging in upstream: nothing may run
+      this.finishEnd();
+      return;
+    }
     const key = this.deps.registry.issueCancelKey(this);
-    this.deps.registry.add(this);
-    this.registered = true;
-    this.deps.metrics.sessions.labels('postgres').inc();
 
     const upScanner = new FrameScanner({ onFrame: (t, f) => this.onUpstreamFrame(t, f), onPass: (b) => this.writeClient(b) }, this.deps.maxMessageBytes);
     upScanner.wantWhole[Z] = 1;
@@ -435,13 +445,10 @@ export class PgSession implements LiveSession {
     this.clientScanner.wantWhole[P] = 1;
     this.clientScanner.wantWhole[F] = 1;
     this.clientScanner.setMaxWholeBytes(this.deps.maxMessageBytes);
-    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
-    this.handshakeTimer = null;
     this.phase = Phase.Ready;
     this.client.write(Buffer.concat([...up.parameterStatus, backendKeyData(key.pid, key.secret), readyForQuery('I')]));
     this.deps.metrics.connectSeconds.labels('postgres').observe(Number(process.hrtime.bigint() - this.openedAt) / 1e9);
     this.deps.log.debug('postgres session started', { session: this.id, agent: record.agent, credential: record.id, target: target.name, address: this.address });
-    if (this.endReason) this.finishEnd();
   }
 
   // ---- the decision point -------------------------------------------------------------------

@@ -218,7 +218,8 @@ function login(socket: net.Socket, target: PgTarget, params: Record<string, stri
             }
             case Backend.ErrorResponse: {
               const f = decodeFields(frame);
-              throw new UpstreamError(`upstream "${target.name}" refused the login: ${f.get('M') ?? 'unknown error'}`, f.get('C'));
+              const code = f.get('C');
+              throw new UpstreamError(`the database of target "${target.name}" refused sqlwarden's login (SQLSTATE ${code ?? 'unknown'}); the sqlwarden log has the details`, code, f.get('M'));
             }
             case Backend.NoticeResponse:
             case Backend.NegotiateProtocolVersion:
