@@ -1,0 +1,72 @@
+import type { Analysis, AnalysisCache, Dialect, StatementFacts } from '@sqlwarden/sql';
+import type { Decider, Decision, Principal, SqlMessage } from './decision.js';
+import { judge, whoMatches, type Judgement } from './evaluate.js';
+import type { PolicySet, Rule } from './model.js';
+
+function functionCallAnalysis(dialect: Dialect): Analysis {
+  const facts: StatementFacts = {
+    kind: 'function_call',
+    nodeType: 'FunctionCall',
+    tablesRead: [],
+    tablesWritten: [],
+    functions: [],
+    unboundedWrite: false,
+    hasWhere: false,
+    hasLimit: false,
+    hasReturning: false,
+    settings: [],
+    nested: [],
+    opaqueBodies: [],
+  };
+  return { ok: true, dialect, statements: [facts], normalized: '', fingerprint: '' };
+}
+
+export interface JudgedMessage extends Judgement {
+  analysis: Analysis;
+}
+
+/**
+ * The policy engine behind the decision point: analysis (cached by exact text), then the rules
+ * that apply to this principal (computed once per session and policy version), then the facts.
+ * Synchronous and free of I/O; a reload swaps the whole PolicySet at once.
+ */
+export class PolicyDecider implements Decider {
+  private policy: PolicySet;
+  private readonly rulesByPrincipal = new WeakMap<Principal, { version: number; rules: Rule[] }>();
+
+  constructor(
+    policy: PolicySet,
+    readonly cache: AnalysisCache,
+  ) {
+    this.policy = policy;
+  }
+
+  get current(): PolicySet {
+    return this.policy;
+  }
+
+  setPolicy(policy: PolicySet): void {
+    this.policy = policy;
+  }
+
+  /** The rules whose agent/label/target conditions hold for this principal. */
+  rulesFor(who: Principal): Rule[] {
+    const policy = this.policy;
+    const cached = this.rulesByPrincipal.get(who);
+    if (cached && cached.version === policy.version) return cached.rules;
+    const rules = policy.rules.filter((r) => whoMatches(r.who, who));
+    this.rulesByPrincipal.set(who, { version: policy.version, rules });
+    return rules;
+  }
+
+  judgeMessage(msg: SqlMessage, who: Principal): JudgedMessage {
+    const policy = this.policy;
+    const analysis = msg.carrier === 'function_call' ? functionCallAnalysis(msg.dialect) : this.cache.get(msg.dialect, msg.sql);
+    const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
+    return { ...j, analysis };
+  }
+
+  decide(msg: SqlMessage, who: Principal): Decision {
+    return this.judgeMessage(msg, who).decision;
+  }
+}
