@@ -66,6 +66,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly policyReloads = new Counter({
+    name: 'sqlwarden_policy_reloads_total',
+    help: 'Policy loads, by result (loaded or rejected; a rejected reload keeps the previous policy)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly policyVersion = new Gauge({
+    name: 'sqlwarden_policy_version',
+    help: 'Version number of the policy in force (increments on every successful load)',
+    registers: [this.registry],
+  });
+
+  readonly parseFailures = new Counter({
+    name: 'sqlwarden_parse_failures_total',
+    help: 'Statements that could not be analysed (denied), by protocol and kind of failure',
+    labelNames: ['protocol', 'kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly protocolErrors = new Counter({
     name: 'sqlwarden_client_protocol_errors_total',
     help: 'Client connections closed for a protocol violation',
