@@ -85,6 +85,30 @@ export class Field {
     return new MapField(this, entries);
   }
 
+  /** A mapping with free-form keys (e.g. labels), each value a Field. */
+  dict(): Map<string, Field> | undefined {
+    if (!this.present) return undefined;
+    if (!isMap(this.node)) return this.fail('must be a mapping of keys to values');
+    const out = new Map<string, Field>();
+    for (const pair of this.node.items) {
+      const keyNode = this.reader.resolve(pair.key);
+      const key = isScalar(keyNode) ? keyNode.value : undefined;
+      const keyLine = this.reader.lineOf(keyNode) || this.line;
+      if (typeof key !== 'string' || key === '') {
+        this.reader.report(keyLine, this.path, `keys must be non-empty strings, found ${JSON.stringify(key ?? null)}`);
+        continue;
+      }
+      const value = this.reader.resolve(pair.value);
+      out.set(key, new Field(this.reader, value, `${this.path}.${key}`, this.reader.lineOf(value) || keyLine));
+    }
+    return out;
+  }
+
+  /** True when the value is a list (to accept "a string or a list of strings"). */
+  get isList(): boolean {
+    return isSeq(this.node);
+  }
+
   list(): Field[] | undefined {
     if (!this.present) return undefined;
     if (!isSeq(this.node)) return this.fail('must be a list');
