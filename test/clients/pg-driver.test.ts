@@ -405,12 +405,13 @@ describe('node-postgres (pg) through the proxy', () => {
   }, 60_000);
 });
 
-describe('lexer-changing settings end the session (fail closed)', () => {
+describe('lexer-changing settings end the session (fail closed), even where a policy let the SET through', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let tp: TestProxy;
   beforeAll(async () => {
     db = await createTestDatabase();
-    tp = await startTestProxy({ database: db.name });
+    // a decider that allows the SET, to prove the engine's own guard behind the policy
+    tp = await startTestProxy({ database: db.name, decider: new MarkerDenyDecider() });
   });
   afterAll(async () => {
     await tp?.close();

@@ -1,5 +1,4 @@
 export * from './decision.js';
-export * from './basic-decider.js';
 export * from './glob.js';
 export * from './model.js';
 export * from './load-policies.js';

@@ -37,6 +37,8 @@ export class PolicyDecider implements Decider {
   constructor(
     policy: PolicySet,
     readonly cache: AnalysisCache,
+    /** told about every statement that could not be analysed (it is denied) */
+    private readonly onAnalysisFailure?: (dialect: Dialect, kind: string) => void,
   ) {
     this.policy = policy;
   }
@@ -62,6 +64,7 @@ export class PolicyDecider implements Decider {
   judgeMessage(msg: SqlMessage, who: Principal): JudgedMessage {
     const policy = this.policy;
     const analysis = msg.carrier === 'function_call' ? functionCallAnalysis(msg.dialect) : this.cache.get(msg.dialect, msg.sql);
+    if (!analysis.ok && analysis.failure.kind !== 'empty') this.onAnalysisFailure?.(msg.dialect, analysis.failure.kind);
     const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
     return { ...j, analysis };
   }

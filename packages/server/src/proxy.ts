@@ -4,7 +4,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { MemoryStore, RedisStore, type AccessStore } from '@sqlwarden/access';
 import { PgEngine, SessionRegistry, type PgTarget } from '@sqlwarden/engine';
-import { BasicDecider, type Decider } from '@sqlwarden/policy';
+import { formatPolicyIssue, PolicyDecider, PolicyStore, type Decider } from '@sqlwarden/policy';
+import { analyze, AnalysisCache, initAnalyzers } from '@sqlwarden/sql';
 import { Metrics, createLogger, type Logger } from '@sqlwarden/telemetry';
 import { startAdminServer } from './admin/http.js';
 import type { HostPort, SqlwardenConfig, TargetConfig } from './config/types.js';
@@ -15,12 +16,14 @@ export interface RunningProxy {
   store: AccessStore;
   metrics: Metrics;
   registry: SessionRegistry;
+  /** reloads the policy directory now (SIGHUP); false when the new files were refused */
+  reloadPolicies(): boolean;
 }
 
 export interface ProxyOptions {
   log?: Logger;
   metrics?: Metrics;
-  /** the one decision point; defaults to BasicDecider until a policy engine is configured */
+  /** replaces the policy engine at the decision point (tests) */
   decider?: Decider;
   /** an already-built store (tests, the embedded demo) */
   store?: AccessStore;
@@ -64,6 +67,34 @@ function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * Loads the policy directory (a policy that cannot be loaded refuses the start: fail closed) and
+ * watches it: a valid change takes effect at once, an invalid one is refused and the previous
+ * policy stays in force.
+ */
+async function loadPolicies(config: SqlwardenConfig, log: Logger, metrics: Metrics): Promise<{ store: PolicyStore; decider: PolicyDecider }> {
+  await initAnalyzers();
+  const cache = new AnalysisCache(analyze);
+  let decider: PolicyDecider | null = null;
+  const store = new PolicyStore(config.policies, analyze, {
+    onLoaded(policy) {
+      metrics.policyReloads.labels('loaded').inc();
+      metrics.policyVersion.set(policy.version);
+      decider?.setPolicy(policy);
+      log.info('policy loaded', { version: policy.version, files: policy.files.length, rules: policy.rules.length, masks: policy.masks.length });
+    },
+    onRejected(_issues, message) {
+      metrics.policyReloads.labels('rejected').inc();
+      log.error('policy refused; the previous policy stays in force', { errors: message });
+    },
+  });
+  const first = store.reload();
+  if (!first.ok) throw new Error(`the policies cannot be loaded, so sqlwarden will not start:\n${first.issues.map(formatPolicyIssue).join('\n')}`);
+  decider = new PolicyDecider(first.policy, cache, (dialect, kind) => metrics.parseFailures.labels(dialect, kind).inc());
+  store.watch();
+  return { store, decider };
+}
+
 /** Starts every listener named in the config. */
 export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {}): Promise<RunningProxy> {
   const log = opts.log ?? createLogger({ level: config.log.level });
@@ -73,8 +104,9 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
     (config.redis
       ? await RedisStore.connect({ url: config.redis, prefix: config.redisPrefix, rateLimit: config.auth.rateLimit, maxTtlMs: config.auth.maxTtlMs })
       : new MemoryStore({ rateLimit: config.auth.rateLimit, maxTtlMs: config.auth.maxTtlMs }));
+  const policies = await loadPolicies(config, log, metrics);
   const registry = new SessionRegistry(store, log);
-  const decider = opts.decider ?? new BasicDecider();
+  const decider = opts.decider ?? policies.decider;
   const pgTargets = new Map<string, PgTarget>();
   for (const t of config.targets) if (t.protocol === 'postgres') pgTargets.set(t.name, toPgTarget(t));
 
@@ -131,6 +163,7 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
     }
   } catch (err) {
     for (const c of closers.reverse()) await c().catch(() => {});
+    policies.store.close();
     registry.close();
     if (!opts.store) await store.close().catch(() => {});
     throw err;
@@ -142,9 +175,11 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
     store,
     metrics,
     registry,
+    reloadPolicies: () => policies.store.reload().ok,
     close() {
       closing ??= (async () => {
         for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('shutdown step failed', { err }));
+        policies.store.close();
         registry.close();
         if (!opts.store) await store.close().catch(() => {});
       })();

@@ -88,6 +88,10 @@ export interface SettingFact {
   value?: string;
   /** SET LOCAL / SET SESSION / set_config(..., is_local) */
   scope: 'session' | 'local';
+  /** MySQL: SET GLOBAL / PERSIST / PERSIST_ONLY / @@global.x: server-wide, seen by other sessions */
+  global?: boolean;
+  /** MySQL: SET PERSIST / PERSIST_ONLY: survives a server restart */
+  persist?: boolean;
 }
 
 export interface StatementFacts {
@@ -111,6 +115,8 @@ export interface StatementFacts {
   copy?: { direction: 'from' | 'to'; program: boolean; file: boolean; stdio: boolean };
   /** SELECT ... INTO OUTFILE/DUMPFILE (MySQL) and other statements that write server-side files */
   writesFile?: boolean;
+  /** LOAD DATA INFILE without LOCAL (MySQL): reads a file on the database server */
+  readsFile?: boolean;
   /** statements this one will run: data-modifying CTEs, EXPLAIN ANALYZE, PREPARE, CREATE RULE actions, function and DO bodies */
   nested: StatementFacts[];
   /** bodies that could not be analysed (e.g. a function in a language sqlwarden does not parse) */

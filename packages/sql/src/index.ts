@@ -1,2 +1,5 @@
 export * from './facts.js';
 export * from './cache/analysis-cache.js';
+export * from './postgres/index.js';
+export * from './mysql/index.js';
+export * from './analyze.js';

@@ -3,6 +3,7 @@ import { demoCommand } from './demo-command.js';
 import { processIo, type CliIo } from './io.js';
 import { mintCommand } from './mint-command.js';
 import { parseCommand, UsageError, type Command } from './parse-args.js';
+import { policyCommand } from './policy-command.js';
 import { revokeCommand } from './revoke-command.js';
 import { startCommand } from './start-command.js';
 import { commandUsage, usage, version } from './usage.js';
@@ -43,6 +44,8 @@ async function run(command: Command, io: CliIo): Promise<number> {
       return mintCommand(command, io);
     case 'revoke':
       return revokeCommand(command, io);
+    case 'policy':
+      return policyCommand(command, io);
     case 'demo':
       return demoCommand(command);
   }

@@ -21,7 +21,13 @@ export type Command =
   | { kind: 'start'; config: string }
   | { kind: 'mint'; config: string; agent: string; target: string; ttl?: string; labels: Record<string, string>; json: boolean }
   | { kind: 'revoke'; config: string; user: string }
+  | { kind: 'policy'; action: 'lint'; policies: PolicySource }
+  | { kind: 'policy'; action: 'explain'; policies: PolicySource; sql: string; dialect: 'postgres' | 'mysql'; agent: string; labels: Record<string, string>; target: string; json: boolean }
+  | { kind: 'policy'; action: 'test'; policies: PolicySource; file: string; json: boolean }
   | { kind: 'demo'; port?: number };
+
+/** Where `policy` subcommands find the policies. */
+export type PolicySource = { dir: string } | { config: string } | { default: true };
 
 const CONFIG = { config: { type: 'string', short: 'c' } } as const;
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
@@ -100,6 +106,8 @@ function parseCommandArgs(name: CommandName, args: string[]): Command {
       if (positionals.length !== 1) throw new UsageError(positionals.length ? 'revoke takes exactly one USER' : 'USER is required (the user name printed by mint)', name);
       return { kind: 'revoke', config: values.config ?? DEFAULT_CONFIG_FILE, user: positionals[0] };
     }
+    case 'policy':
+      return parsePolicyArgs(args);
     case 'demo': {
       const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...HELP, port: { type: 'string', short: 'p' } } });
       if (values.help) return { kind: 'help', topic: name };
@@ -112,17 +120,66 @@ function parseCommandArgs(name: CommandName, args: string[]): Command {
   }
 }
 
+function parsePolicyArgs(args: string[]): Command {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CONFIG,
+      ...HELP,
+      policies: { type: 'string' },
+      dialect: { type: 'string' },
+      agent: { type: 'string' },
+      label: { type: 'string', multiple: true },
+      target: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (values.help) return { kind: 'help', topic: 'policy' };
+  const [action, ...rest] = positionals;
+  if (values.config !== undefined && values.policies !== undefined) throw new UsageError('give -c FILE or --policies DIR, not both', 'policy');
+  const source = (dir?: string): PolicySource =>
+    dir !== undefined ? { dir } : values.policies !== undefined ? { dir: values.policies } : values.config !== undefined ? { config: values.config } : { default: true };
+  switch (action) {
+    case 'lint':
+      if (rest.length > 1) throw new UsageError('lint takes at most one DIR', 'policy');
+      if (rest.length === 1 && (values.policies !== undefined || values.config !== undefined)) throw new UsageError('give DIR or -c/--policies, not both', 'policy');
+      return { kind: 'policy', action: 'lint', policies: source(rest[0]) };
+    case 'explain': {
+      if (rest.length !== 1) throw new UsageError('explain takes exactly one SQL string (quote it)', 'policy');
+      const dialect = values.dialect ?? 'postgres';
+      if (dialect !== 'postgres' && dialect !== 'mysql') throw new UsageError(`--dialect must be postgres or mysql, not "${dialect}"`, 'policy');
+      return {
+        kind: 'policy',
+        action: 'explain',
+        policies: source(),
+        sql: rest[0],
+        dialect,
+        agent: values.agent ?? 'explain-agent',
+        labels: parseLabels(values.label ?? [], 'policy'),
+        target: values.target ?? 'app',
+        json: values.json ?? false,
+      };
+    }
+    case 'test':
+      if (rest.length !== 1) throw new UsageError('test takes exactly one FILE', 'policy');
+      return { kind: 'policy', action: 'test', policies: source(), file: rest[0], json: values.json ?? false };
+    default:
+      throw new UsageError(action === undefined ? 'policy needs a subcommand: lint, explain or test' : `unknown policy subcommand "${action}" (lint, explain, test)`, 'policy');
+  }
+}
+
 function noPositionals(name: CommandName, positionals: string[]): void {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, name);
 }
 
-function parseLabels(pairs: string[]): Record<string, string> {
+function parseLabels(pairs: string[], command: CommandName = 'mint'): Record<string, string> {
   const labels = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--label must be key=value, not "${pair}"`, 'mint');
+    if (eq <= 0) throw new UsageError(`--label must be key=value, not "${pair}"`, command);
     const key = pair.slice(0, eq);
-    if (labels.has(key)) throw new UsageError(`--label ${key} is given twice`, 'mint');
+    if (labels.has(key)) throw new UsageError(`--label ${key} is given twice`, command);
     labels.set(key, pair.slice(eq + 1));
   }
   // fromEntries defines own properties, so "__proto__" stays a plain label

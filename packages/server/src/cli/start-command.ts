@@ -16,6 +16,13 @@ export async function startCommand(args: { config: string }, io: CliIo): Promise
   const listening = Object.fromEntries(Object.entries(proxy.addresses).flatMap(([k, v]) => (v ? [[k, formatHostPort(v)]] : [])));
   log.info('sqlwarden started', { config: config.file, store: config.redis ? 'redis' : 'memory', ...listening });
 
+  // SIGHUP reloads the policy directory (an invalid change is refused and logged)
+  const onHup = () => {
+    log.info('SIGHUP: reloading policies');
+    proxy.reloadPolicies();
+  };
+  process.on('SIGHUP', onHup);
+
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (sig: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
@@ -25,6 +32,7 @@ export async function startCommand(args: { config: string }, io: CliIo): Promise
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  process.off('SIGHUP', onHup);
   log.info('shutting down', { signal });
   // a second signal, or a shutdown that hangs, ends the process at once
   const force = () => {

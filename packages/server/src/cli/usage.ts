@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
-export type CommandName = 'start' | 'mint' | 'revoke' | 'demo' | 'help';
-export const COMMANDS: readonly CommandName[] = ['start', 'mint', 'revoke', 'demo', 'help'];
+export type CommandName = 'start' | 'mint' | 'revoke' | 'policy' | 'demo' | 'help';
+export const COMMANDS: readonly CommandName[] = ['start', 'mint', 'revoke', 'policy', 'demo', 'help'];
 
 const COMMAND_USAGE: Record<CommandName, string> = {
   start: `Usage: sqlwarden start [-c FILE]
@@ -34,6 +34,27 @@ instance sharing the store. Exits 1 when no live credential has that user.
 Options:
   -c, --config FILE   config file (default: sqlwarden.yaml)
 `,
+  policy: `Usage: sqlwarden policy lint [DIR] [-c FILE | --policies DIR]
+       sqlwarden policy explain [--dialect postgres|mysql] [--agent NAME] [--label k=v ...] [--target T] [--json] "SQL"
+       sqlwarden policy test FILE [-c FILE | --policies DIR]
+
+Tools for policy authors. The policies come from DIR, --policies DIR, the config
+file's "policies" (-c), or ./policies.
+
+  lint      validate every policy file; each problem names the file, line and key
+  explain   the decision for one SQL string, the rule that made it and the facts it saw
+  test      run a table of cases (sql, agent, labels, target, dialect, expect, rule);
+            exit 0 when every case holds, 1 otherwise
+
+Options:
+  -c, --config FILE   take "policies" from this config file
+  --policies DIR      the policy directory
+  --dialect D         postgres (default) or mysql
+  --agent NAME        the agent asking (default: explain-agent)
+  --label k=v         a credential label (repeatable)
+  --target T          the target name (default: app)
+  --json              machine-readable output
+`,
   demo: `Usage: sqlwarden demo [--port N]
 
 Runs a self-contained demo: an embedded Postgres with sample data, the proxy in
@@ -59,6 +80,7 @@ Commands:
   start    run the proxy                 sqlwarden start -c sqlwarden.yaml
   mint     mint an agent credential      sqlwarden mint -c sqlwarden.yaml --agent bot --target app
   revoke   revoke a credential           sqlwarden revoke -c sqlwarden.yaml USER
+  policy   lint, explain, test policies  sqlwarden policy explain "DELETE FROM t"
   demo     run the embedded demo         sqlwarden demo
   help     show help for a command       sqlwarden help mint
 
