@@ -56,6 +56,9 @@ rules:
   - id: read-file
     match: { functions: [pg_read_file] }
     action: deny
+  - id: no-lexer
+    match: { settings: [standard_conforming_strings] }
+    action: deny
   - id: allow-vault-reads-for-auditors
     match: { tables: [vault.secrets], labels: { role: auditor } }
     action: allow
@@ -73,6 +76,7 @@ rules:
     ['no review for another agent', [facts({ kind: 'alter_table' })], who('bot-1'), 'allow'],
     ['deny beats allow for the auditor', [facts({ kind: 'select', tablesRead: [t('vault.secrets')] })], who('a', { role: 'auditor' }), 'deny:secrets'],
     ['a FunctionCall is denied unless allowed', [facts({ kind: 'function_call' })], who(), 'deny:function-call'],
+    ['a computed setting name matches a restriction on settings', [facts({ kind: 'select', settings: [{ name: '*', scope: 'session' }] })], who(), 'deny:no-lexer'],
     ['an opaque body is denied unless allowed', [facts({ kind: 'do', opaqueBodies: ['EXECUTE x'] })], who(), 'deny:opaque-body'],
   ])('%s', (_n, stmts, principal, expected) => {
     const d = decide(base, stmts, principal);

@@ -102,7 +102,8 @@ export function factsMatch(m: FactsMatch, f: StatementFacts, action: RuleAction,
   }
   if (m.settings) {
     const settings = m.settings;
-    if (!f.settings.some((s) => anyGlob(settings, s.name))) return false;
+    // "*" is a setting whose name is unknown (RESET ALL, set_config with a computed name): a restriction matches it
+    if (!f.settings.some((s) => anyGlob(settings, s.name) || (s.name === '*' && action !== 'allow'))) return false;
   }
   if (m.fingerprints) {
     const fp = fingerprint();

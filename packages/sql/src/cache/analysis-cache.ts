@@ -57,6 +57,8 @@ export class AnalysisCache {
     }
     this.misses++;
     const analysis = this.analyze(dialect, sql);
+    // a parser restarting or a timeout is a passing condition: judge it again next time
+    if (!analysis.ok && (analysis.failure.kind === 'parser_failure' || analysis.failure.kind === 'too_complex')) return analysis;
     const bytes = 2 * key.length + analysisBytes(analysis) + 64;
     this.map.set(key, { analysis, bytes });
     this.used += bytes;
