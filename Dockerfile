@@ -4,10 +4,12 @@ WORKDIR /src
 RUN npm i -g pnpm@10.34.8
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
 COPY packages ./packages
-COPY test/tsconfig.json ./test/tsconfig.json
+COPY policies ./policies
+COPY scripts ./scripts
 RUN pnpm install --frozen-lockfile --ignore-scripts \
  && pnpm exec tsc -b packages/server \
- && pnpm --filter @sqlwarden/server deploy --legacy --prod /out
+ && node scripts/copy-policies.mjs \
+ && pnpm --filter @sqlwarden/server deploy --legacy --prod --ignore-scripts /out
 
 FROM node:20-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client wget && rm -rf /var/lib/apt/lists/*

@@ -92,7 +92,7 @@ start('pgbouncer', 'runuser', ['-u', 'postgres', '--', 'pgbouncer', join(work, '
 // ---- sqlwarden ---------------------------------------------------------------------------------
 writeFileSync(
   join(work, 'sqlwarden.yaml'),
-  `listen:\n  postgres: 127.0.0.1:${PORTS.sqlwarden}\n  admin: 127.0.0.1:${PORTS.admin}\ntargets:\n  - name: bench\n    protocol: postgres\n    host: ${PG.host}\n    port: ${PG.port}\n    database: ${DB}\n    user: ${PG.user}\nlog:\n  level: warn\n`,
+  `listen:\n  postgres: 127.0.0.1:${PORTS.sqlwarden}\n  admin: 127.0.0.1:${PORTS.admin}\npolicies: ${join(root, "policies")}\ntargets:\n  - name: bench\n    protocol: postgres\n    host: ${PG.host}\n    port: ${PG.port}\n    database: ${DB}\n    user: ${PG.user}\nlog:\n  level: warn\n`,
 );
 start('sqlwarden', process.execPath, [join(root, 'packages/server/bin/sqlwarden.js'), 'start', '-c', join(work, 'sqlwarden.yaml')]);
 
@@ -142,7 +142,7 @@ const lines = [];
 lines.push('## pgbench -S: direct vs HAProxy vs PgBouncer vs sqlwarden', '');
 lines.push(`Command: \`${cmd}\`  `);
 lines.push(`Run: ${new Date().toISOString()} on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, PostgreSQL ${pgver}, pgbench ${sh('pgbench', ['--version']).trim()}, ${sh('pgbouncer', ['--version']).split('\n')[0]}, ${sh('haproxy', ['-v']).split('\n')[0]}.  `);
-lines.push(`Each cell: median of ${a.reps} alternating runs of ${a.seconds}s, ${a.clients} clients, ${a.threads} threads, scale ${a.scale}. sqlwarden with SCRAM login, the decision point on every statement, metrics on (policy engine: the built-in decider at the time of this run).`, '');
+lines.push(`Each cell: median of ${a.reps} alternating runs of ${a.seconds}s, ${a.clients} clients, ${a.threads} threads, scale ${a.scale}. sqlwarden with SCRAM login, every statement parsed (libpg-query) and judged against policies/default.yaml, metrics on.`, '');
 lines.push('| mode | route | tps (median) | avg latency ms | tps vs direct | tps vs PgBouncer | latency vs HAProxy |');
 lines.push('|---|---|---:|---:|---:|---:|---:|');
 for (const mode of modes) {
