@@ -5,3 +5,4 @@ export * from './frame-scanner.js';
 export * from './backend-messages.js';
 export * from './frontend-messages.js';
 export * from './decode.js';
+export * from './row-messages.js';
