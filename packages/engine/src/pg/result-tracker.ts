@@ -1,0 +1,162 @@
+import type { FieldDescription } from '@sqlwarden/wire-pg';
+
+/**
+ * Which result a row belongs to. Postgres answers requests strictly in order, so the proxy keeps a
+ * queue of the requests whose answers carry result metadata (Describe, Execute, Query) with the
+ * Sync points between them; an error skips everything up to the next Sync, as the server does.
+ *
+ * `T` is what the caller attaches to a statement (its analysis, for expression lineage).
+ */
+export interface ResultColumns<T> {
+  fields: FieldDescription[];
+  /** per-column format actually used for the rows (Bind's result formats, or RowDescription's) */
+  formats: number[];
+  /** what the statement that produced the rows carries (e.g. its analysis), and which of its statements */
+  statement: T | undefined;
+  statementIndex: number;
+}
+
+/** Requests hold the statement/portal object as it was when sent: a later Bind or Parse of the same name must not change them. */
+type Pending<T> =
+  | { kind: 'describe'; of: { fields?: FieldDescription[] } | undefined }
+  | { kind: 'execute'; portal: Portal<T> | undefined }
+  | { kind: 'query'; statement: T | undefined; index: number }
+  | { kind: 'sync' };
+
+interface Statement<T> {
+  attached: T | undefined;
+  fields?: FieldDescription[];
+}
+
+interface Portal<T> {
+  statement: Statement<T> | undefined;
+  resultFormats: number[];
+  fields?: FieldDescription[];
+}
+
+function formatsFor(fields: FieldDescription[], resultFormats: number[]): number[] {
+  if (resultFormats.length === 0) return fields.map(() => 0);
+  if (resultFormats.length === 1) return fields.map(() => resultFormats[0]);
+  return fields.map((_, i) => resultFormats[i] ?? 0);
+}
+
+export class ResultTracker<T> {
+  private readonly statements = new Map<string, Statement<T>>();
+  private readonly portals = new Map<string, Portal<T>>();
+  private readonly pending: Pending<T>[] = [];
+  private head = 0;
+  /** the result rows are flowing for right now */
+  current: ResultColumns<T> | null = null;
+
+  // ---- client → upstream, in the order sent ----
+
+  parse(name: string, attached: T | undefined): void {
+    this.statements.set(name, { attached });
+  }
+
+  bind(portal: string, statement: string, resultFormats: number[]): void {
+    this.portals.set(portal, { statement: this.statements.get(statement), resultFormats });
+  }
+
+  describe(target: 'S' | 'P', name: string): void {
+    this.pending.push({ kind: 'describe', of: target === 'S' ? this.statements.get(name) : this.portals.get(name) });
+  }
+
+  execute(portal: string): void {
+    this.pending.push({ kind: 'execute', portal: this.portals.get(portal) });
+  }
+
+  close(target: 'S' | 'P', name: string): void {
+    if (target === 'S') this.statements.delete(name);
+    else this.portals.delete(name);
+  }
+
+  /** Sync, and any message answered by ReadyForQuery alone (FunctionCall). */
+  sync(): void {
+    this.pending.push({ kind: 'sync' });
+  }
+
+  /** A simple Query: its results, then ReadyForQuery. The unnamed statement and portal are gone. */
+  query(attached: T | undefined): void {
+    this.statements.delete('');
+    this.portals.delete('');
+    this.pending.push({ kind: 'query', statement: attached, index: 0 });
+  }
+
+  // ---- upstream → client ----
+
+  private peek(): Pending<T> | undefined {
+    return this.pending[this.head];
+  }
+
+  private shift(): void {
+    this.head++;
+    if (this.head > 64 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** RowDescription ('T'): returns the columns rows will carry, when rows follow (Query, Describe of a portal). */
+  rowDescription(fields: FieldDescription[]): ResultColumns<T> | null {
+    const p = this.peek();
+    if (!p) return null;
+    if (p.kind === 'query') {
+      this.current = { fields, formats: fields.map((f) => f.format), statement: p.statement, statementIndex: p.index };
+      return this.current;
+    }
+    if (p.kind === 'describe') {
+      this.shift();
+      if (p.of) p.of.fields = fields;
+    }
+    return null;
+  }
+
+  /** NoData ('n'): a Describe whose statement returns no rows. */
+  noData(): void {
+    if (this.peek()?.kind === 'describe') this.shift();
+  }
+
+  /**
+   * The columns for a DataRow. For an Execute, resolved on its first row from the portal's
+   * (or its statement's) RowDescription and Bind's formats; null when unknown.
+   */
+  rowColumns(): ResultColumns<T> | null {
+    if (this.current) return this.current;
+    const p = this.peek();
+    if (p?.kind !== 'execute') return null;
+    const portal = p.portal;
+    const fields = portal?.fields ?? portal?.statement?.fields;
+    if (!portal || !fields) return null;
+    this.current = { fields, formats: formatsFor(fields, portal.resultFormats), statement: portal.statement?.attached, statementIndex: 0 };
+    return this.current;
+  }
+
+  /** CommandComplete, EmptyQueryResponse or PortalSuspended: the current result ends. */
+  resultEnd(): void {
+    this.current = null;
+    const p = this.peek();
+    if (p?.kind === 'execute') this.shift();
+    else if (p?.kind === 'query') p.index++;
+  }
+
+  /** ErrorResponse: the failed request and everything before the next Sync are skipped. */
+  error(): void {
+    this.current = null;
+    for (let p = this.peek(); p && p.kind !== 'sync' && p.kind !== 'query'; p = this.peek()) this.shift();
+  }
+
+  /** ReadyForQuery: everything up to and including the first Sync or Query is answered. */
+  readyForQuery(): void {
+    this.current = null;
+    for (let p = this.peek(); p; p = this.peek()) {
+      this.shift();
+      if (p.kind === 'sync' || p.kind === 'query') break;
+    }
+  }
+
+  /** Requests still waiting for an answer (for tests and bounds). */
+  get inFlight(): number {
+    return this.pending.length - this.head;
+  }
+}
