@@ -1,0 +1,56 @@
+import pg from 'pg';
+import { silentLogger } from '@sqlwarden/telemetry';
+import { PgCatalog } from './catalog-cache.js';
+
+const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+
+describe('PgCatalog against the local Postgres', () => {
+  const db = `swcat_${process.pid}_${Date.now().toString(36)}`;
+  let admin: pg.Client;
+  let catalog: PgCatalog;
+  let oids: { customers: number; v: number };
+
+  beforeAll(async () => {
+    admin = new pg.Client({ ...PG, database: 'postgres' });
+    await admin.connect();
+    await admin.query(`create database ${db}`);
+    const c = new pg.Client({ ...PG, database: db });
+    await c.connect();
+    await c.query('create schema crm; create table crm.customers (id int, "Email" text, dropped int, phone text); alter table crm.customers drop column dropped; create view crm.v as select id, lower("Email") as e from crm.customers');
+    const r = await c.query<{ c: number; v: number }>(`select 'crm.customers'::regclass::oid::int as c, 'crm.v'::regclass::oid::int as v`);
+    oids = { customers: r.rows[0].c, v: r.rows[0].v };
+    await c.end();
+    catalog = new PgCatalog({ name: 't', host: PG.host, port: PG.port, user: PG.user, database: db, connectTimeoutMs: 5000 }, silentLogger);
+  });
+  afterAll(async () => {
+    await catalog?.close();
+    await admin.query(`drop database if exists ${db} with (force)`);
+    await admin.end();
+  });
+
+  it('names tables and columns by OID and attnum, skipping dropped columns, with view definitions', async () => {
+    expect(catalog.peek(oids.customers)).toBeUndefined();
+    await catalog.load([oids.customers, oids.v, 424242]);
+    const rel = catalog.peek(oids.customers);
+    expect(rel).toMatchObject({ schema: 'crm', name: 'customers', relkind: 'r' });
+    expect([...(rel?.columns ?? new Map()).entries()]).toEqual([
+      [1, 'id'],
+      [2, 'Email'],
+      [4, 'phone'],
+    ]);
+    expect(catalog.peek(oids.v)).toMatchObject({ relkind: 'v', viewDefinition: expect.stringContaining('lower') });
+    expect(catalog.peek(424242)).toBeNull();
+    await catalog.load([oids.customers]);
+    expect(catalog.lookups).toBe(1);
+    catalog.invalidate();
+    expect(catalog.peek(oids.customers)).toBeUndefined();
+  });
+
+  it('a target it cannot reach leaves columns unknown and never throws', async () => {
+    const dead = new PgCatalog({ name: 'dead', host: '127.0.0.1', port: 1, user: 'x', database: 'x', connectTimeoutMs: 1000 }, silentLogger);
+    await dead.load([1]);
+    expect(dead.peek(1)).toBeUndefined();
+    expect(dead.failures).toBe(1);
+    await dead.close();
+  });
+});
