@@ -1,24 +1,10 @@
-import type { Analysis, AnalysisCache, Dialect, StatementFacts } from '@sqlwarden/sql';
+import { emptyFacts, type Analysis, type AnalysisCache, type Dialect } from '@sqlwarden/sql';
 import type { Decider, Decision, Principal, SqlMessage } from './decision.js';
 import { judge, whoMatches, type Judgement } from './evaluate.js';
 import type { PolicySet, Rule } from './model.js';
 
 function functionCallAnalysis(dialect: Dialect): Analysis {
-  const facts: StatementFacts = {
-    kind: 'function_call',
-    nodeType: 'FunctionCall',
-    tablesRead: [],
-    tablesWritten: [],
-    functions: [],
-    unboundedWrite: false,
-    hasWhere: false,
-    hasLimit: false,
-    hasReturning: false,
-    settings: [],
-    nested: [],
-    opaqueBodies: [],
-  };
-  return { ok: true, dialect, statements: [facts], normalized: '', fingerprint: '' };
+  return { ok: true, dialect, statements: [emptyFacts('function_call', 'FunctionCall')], normalized: '', fingerprint: '' };
 }
 
 export interface JudgedMessage extends Judgement {

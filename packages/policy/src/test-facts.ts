@@ -1,21 +1,8 @@
-import type { Analysis, StatementFacts, TableRef } from '@sqlwarden/sql';
+import { emptyFacts, type Analysis, type StatementFacts, type TableRef } from '@sqlwarden/sql';
 
 /** Builds StatementFacts for tests: only the fields a case cares about. */
 export function facts(over: Partial<StatementFacts> & { kind: StatementFacts['kind'] }): StatementFacts {
-  return {
-    nodeType: 'Test',
-    tablesRead: [],
-    tablesWritten: [],
-    functions: [],
-    unboundedWrite: false,
-    hasWhere: false,
-    hasLimit: false,
-    hasReturning: false,
-    settings: [],
-    nested: [],
-    opaqueBodies: [],
-    ...over,
-  };
+  return { ...emptyFacts(over.kind, 'Test'), ...over };
 }
 
 export function t(name: string): TableRef {

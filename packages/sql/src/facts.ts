@@ -123,6 +123,24 @@ export interface StatementFacts {
   opaqueBodies: string[];
 }
 
+/** Facts for a statement of this kind that touches nothing yet; analyzers fill them in. */
+export function emptyFacts(kind: StatementKind, nodeType: string): StatementFacts {
+  return {
+    kind,
+    nodeType,
+    tablesRead: [],
+    tablesWritten: [],
+    functions: [],
+    unboundedWrite: false,
+    hasWhere: false,
+    hasLimit: false,
+    hasReturning: false,
+    settings: [],
+    nested: [],
+    opaqueBodies: [],
+  };
+}
+
 /** Why a statement string could not be analysed; each is denied by default with its own message. */
 export type AnalysisFailure =
   | { kind: 'parse_error'; message: string; position?: number }

@@ -1,7 +1,7 @@
 /**
  * Builds StatementFacts from one parsed MySQL statement (the grammar's `simpleStatement`).
  */
-import type { SettingFact, StatementFacts, StatementKind, TableRef } from '../facts.js';
+import { emptyFacts, type SettingFact, type StatementFacts, type StatementKind, type TableRef } from '../facts.js';
 import type { PNode } from './grammar-parser.js';
 import {
   child,
@@ -62,20 +62,7 @@ class Builder {
     readonly stmt: PNode,
     readonly ctx: FactsContext,
   ) {
-    this.facts = {
-      kind: 'other',
-      nodeType: '',
-      tablesRead: [],
-      tablesWritten: [],
-      functions: [],
-      unboundedWrite: false,
-      hasWhere: false,
-      hasLimit: false,
-      hasReturning: false,
-      settings: [],
-      nested: [],
-      opaqueBodies: [],
-    };
+    this.facts = emptyFacts('other', '');
   }
 
   table(n: PNode): TableRef {
