@@ -110,6 +110,20 @@ export function negotiateProtocolVersion(newestMinor: number, unrecognized: read
   return b;
 }
 
+/**
+ * CopyInResponse: the overall format (text or binary) and, for `columnCount` columns, the same
+ * format per column, as Postgres sends it. Clients read only the overall format, so a server that
+ * does not know the column count yet may send 0 columns.
+ */
+export function copyInResponse(binary: boolean, columnCount = 0): Buffer {
+  const format = binary ? 1 : 0;
+  const b = frame(Backend.CopyInResponse, 3 + 2 * columnCount);
+  b[5] = format;
+  b.writeInt16BE(columnCount, 6);
+  for (let i = 0; i < columnCount; i++) b.writeInt16BE(format, 8 + 2 * i);
+  return b;
+}
+
 /** The single-byte answers to SSLRequest / GSSENCRequest. */
 export const SSL_YES: Buffer = Buffer.from('S');
 export const SSL_NO: Buffer = Buffer.from('N');

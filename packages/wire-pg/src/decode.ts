@@ -1,4 +1,4 @@
-import { AuthCode, StartupCode } from './codes.js';
+import { AuthCode, Frontend, StartupCode } from './codes.js';
 import { ProtocolError } from './protocol-error.js';
 import { Reader } from './reader.js';
 
@@ -55,6 +55,25 @@ export function decodeQuery(frame: Buffer): string {
   const sql = r.cstring();
   if (r.remaining !== 0) throw new ProtocolError('trailing bytes in Query');
   return sql;
+}
+
+/**
+ * The SQL text of a Query ('Q') or of a Parse ('P') frame, undefined for any other frame.
+ * Lenient where decodeQuery / decodeParse are strict: nothing after the text is checked, and an
+ * unterminated text runs to the end of the frame (a Parse with an unterminated name has none).
+ */
+export function sqlOf(frame: Uint8Array): string | undefined {
+  const buf = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (buf.length < 5) return undefined;
+  let start: number;
+  if (buf[0] === Frontend.Query) start = 5;
+  else if (buf[0] === Frontend.Parse) {
+    const nameEnd = buf.indexOf(0, 5);
+    if (nameEnd === -1) return undefined;
+    start = nameEnd + 1;
+  } else return undefined;
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end === -1 ? buf.length : end);
 }
 
 /** Parse ('P'): statement name, SQL text and parameter type OIDs. */

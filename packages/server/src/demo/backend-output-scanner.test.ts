@@ -1,4 +1,4 @@
-import { copyInResponse, errorResponse, readyForQuery } from './backend-messages.js';
+import { copyInResponse, errorResponse, readyForQuery } from '@sqlwarden/wire-pg';
 import { BackendOutputScanner, dropFirstMessage } from './backend-output-scanner.js';
 
 const commandComplete = (tag: string): Buffer => {

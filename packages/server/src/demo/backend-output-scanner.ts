@@ -1,4 +1,7 @@
-import { BackendCode, type TxStatus } from './backend-messages.js';
+import { Backend } from '@sqlwarden/wire-pg';
+
+/** Transaction status byte of ReadyForQuery, as a character. */
+export type TxStatus = 'I' | 'T' | 'E';
 
 /**
  * Follows the message boundaries of PGlite's output, which arrives in chunks that may split
@@ -19,7 +22,7 @@ export class BackendOutputScanner {
     let i = 0;
     while (i < chunk.length) {
       if (this.#bodyLeft > 0) {
-        if (this.#type === BackendCode.ReadyForQuery && this.#bodyOffset === 0) {
+        if (this.#type === Backend.ReadyForQuery && this.#bodyOffset === 0) {
           this.lastReadyStatus = String.fromCharCode(chunk[i]!) as TxStatus;
         }
         const n = Math.min(this.#bodyLeft, chunk.length - i);
@@ -34,7 +37,7 @@ export class BackendOutputScanner {
       this.#type = this.#header[0]!;
       this.#bodyLeft = Math.max(0, this.#header.readInt32BE(1) - 4);
       this.#bodyOffset = 0;
-      if (this.#type === BackendCode.CopyInResponse) this.sawCopyIn = true;
+      if (this.#type === Backend.CopyInResponse) this.sawCopyIn = true;
     }
   }
 }

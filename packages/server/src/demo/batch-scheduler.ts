@@ -1,17 +1,21 @@
 import { randomInt } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
 import {
+  Backend,
   backendKeyData,
-  BackendCode,
+  copyFailMessage,
   copyInResponse,
+  decodeBackendKeyData,
   errorResponse,
-  FrontendCode,
+  Frontend,
+  queryMessage,
   readyForQuery,
   sqlOf,
+  startupMessage,
+  SYNC,
   type ErrorFields,
-  type TxStatus,
-} from './backend-messages.js';
-import { BackendOutputScanner, dropFirstMessage } from './backend-output-scanner.js';
+} from '@sqlwarden/wire-pg';
+import { BackendOutputScanner, dropFirstMessage, type TxStatus } from './backend-output-scanner.js';
 import { findCopyFromStdin } from './copy-from-stdin.js';
 
 /**
@@ -87,23 +91,7 @@ interface Job {
   timer: NodeJS.Timeout | undefined;
 }
 
-const STARTUP_PACKET = ((): Buffer => {
-  const params = Buffer.from('user\0postgres\0database\0postgres\0\0', 'utf8');
-  const head = Buffer.alloc(8);
-  head.writeInt32BE(8 + params.length, 0);
-  head.writeInt32BE(196608, 4);
-  return Buffer.concat([head, params]);
-})();
-
-function frontendMessage(code: number, body: Buffer): Buffer {
-  const head = Buffer.allocUnsafe(5);
-  head[0] = code;
-  head.writeInt32BE(body.length + 4, 1);
-  return Buffer.concat([head, body]);
-}
-
-const SYNC = frontendMessage(FrontendCode.Sync, Buffer.alloc(0));
-const query = (sql: string): Buffer => frontendMessage(FrontendCode.Query, Buffer.from(`${sql}\0`, 'utf8'));
+const STARTUP_PACKET = startupMessage({ user: 'postgres', database: 'postgres' });
 
 function isExitStatus(e: unknown): boolean {
   return typeof e === 'object' && e !== null && ((e as { name?: unknown }).name === 'ExitStatus' || typeof (e as { status?: unknown }).status === 'number');
@@ -140,8 +128,8 @@ export class BatchScheduler implements SocketHandlerQueue {
     let o = 0;
     while (o + 5 <= reply.length) {
       const len = reply.readInt32BE(o + 1);
-      if (reply[o] === BackendCode.BackendKeyData) {
-        s.#backendPid = reply.readInt32BE(o + 5);
+      if (reply[o] === Backend.BackendKeyData) {
+        s.#backendPid = decodeBackendKeyData(reply.subarray(o, o + 1 + len)).pid;
         s.#startupHead = reply.subarray(0, o);
         s.#startupTail = reply.subarray(o + 1 + len);
         break;
@@ -183,7 +171,7 @@ export class BatchScheduler implements SocketHandlerQueue {
     }
     if (conn.copy) return this.#copyMessage(conn, type, message, onData);
     if (conn.skipUntilSync) {
-      if (type === FrontendCode.Sync) {
+      if (type === Frontend.Sync) {
         conn.skipUntilSync = false;
         onData(readyForQuery(this.#statusOf(conn)));
       }
@@ -191,7 +179,7 @@ export class BatchScheduler implements SocketHandlerQueue {
     }
 
     switch (type) {
-      case FrontendCode.Parse:
+      case Frontend.Parse:
         if (findCopyFromStdin(sqlOf(message) ?? '').length > 0) {
           this.#failBatch(conn, onData, {
             severity: 'ERROR',
@@ -202,15 +190,15 @@ export class BatchScheduler implements SocketHandlerQueue {
           return 0;
         }
         return this.#buffer(conn, message, onData);
-      case FrontendCode.Bind:
-      case FrontendCode.Describe:
-      case FrontendCode.Execute:
-      case FrontendCode.Close:
+      case Frontend.Bind:
+      case Frontend.Describe:
+      case Frontend.Execute:
+      case Frontend.Close:
         return this.#buffer(conn, message, onData);
-      case FrontendCode.Sync:
-      case FrontendCode.Flush:
-        return this.#submit('run', conn, this.#takeBatch(conn, message), onData, type === FrontendCode.Flush);
-      case FrontendCode.Query: {
+      case Frontend.Sync:
+      case Frontend.Flush:
+        return this.#submit('run', conn, this.#takeBatch(conn, message), onData, type === Frontend.Flush);
+      case Frontend.Query: {
         const copies = findCopyFromStdin(sqlOf(message) ?? '');
         if (copies.length > 1) {
           conn.batch = [];
@@ -228,12 +216,12 @@ export class BatchScheduler implements SocketHandlerQueue {
         }
         return this.#submit('run', conn, this.#takeBatch(conn, message), onData, false);
       }
-      case FrontendCode.FunctionCall:
+      case Frontend.FunctionCall:
         return this.#submit('run', conn, this.#takeBatch(conn, message), onData, false);
-      case FrontendCode.Terminate:
-      case FrontendCode.CopyData:
-      case FrontendCode.CopyDone:
-      case FrontendCode.CopyFail:
+      case Frontend.Terminate:
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
         // Terminate: the socket closes next. Copy messages outside COPY: Postgres ignores them too.
         return 0;
       default:
@@ -334,7 +322,7 @@ export class BatchScheduler implements SocketHandlerQueue {
 
   async #copyMessage(conn: ConnState, type: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     const copy = conn.copy!;
-    if (type === FrontendCode.CopyData) {
+    if (type === Frontend.CopyData) {
       if (!copy.tooBig) {
         copy.bytes += message.length;
         if (copy.bytes > this.#maxBuffered) {
@@ -347,11 +335,11 @@ export class BatchScheduler implements SocketHandlerQueue {
       return 0;
     }
     // Flush and Sync are ignored during COPY FROM STDIN, as Postgres does
-    if (type === FrontendCode.Flush || type === FrontendCode.Sync) return 0;
+    if (type === Frontend.Flush || type === Frontend.Sync) return 0;
     conn.copy = undefined;
     if (copy.tooBig) {
       // the statement never ran; the client gets the COPY's error and its ReadyForQuery
-      if (type === FrontendCode.CopyDone || type === FrontendCode.CopyFail) {
+      if (type === Frontend.CopyDone || type === Frontend.CopyFail) {
         onData(Buffer.concat([
           errorResponse({ severity: 'ERROR', code: '54000', message: `COPY FROM STDIN data larger than ${this.#maxBuffered} bytes (embedded demo database)` }),
           readyForQuery(this.#statusOf(conn)),
@@ -359,11 +347,11 @@ export class BatchScheduler implements SocketHandlerQueue {
         return 0;
       }
     }
-    if (type === FrontendCode.CopyDone || type === FrontendCode.CopyFail) {
+    if (type === Frontend.CopyDone || type === Frontend.CopyFail) {
       return this.#submit('copy', conn, Buffer.concat([copy.query, ...copy.parts, message]), onData, false);
     }
     // any other message ends the COPY as a failure (Postgres: "unexpected message type during COPY")
-    const fail = frontendMessage(FrontendCode.CopyFail, Buffer.from(`unexpected message type 0x${type.toString(16)} during COPY from stdin\0`, 'utf8'));
+    const fail = copyFailMessage(`unexpected message type 0x${type.toString(16)} during COPY from stdin`);
     await this.#submit('copy', conn, Buffer.concat([copy.query, ...copy.parts, fail]), onData, false);
     return this.#handle(conn, message, onData);
   }
@@ -445,9 +433,9 @@ export class BatchScheduler implements SocketHandlerQueue {
           if (job.kind === 'cleanup') {
             // end a half-sent extended batch (and any error state it left), then the transaction
             await db.execProtocolRaw(SYNC, { syncToFs: false });
-            if (db.isInTransaction()) await db.execProtocolRaw(query('ROLLBACK'), { syncToFs: false });
+            if (db.isInTransaction()) await db.execProtocolRaw(queryMessage('ROLLBACK'), { syncToFs: false });
           } else if (this.#conns.size === 0 && !db.isInTransaction()) {
-            await db.execProtocolRaw(query('DISCARD ALL'), { syncToFs: false });
+            await db.execProtocolRaw(queryMessage('DISCARD ALL'), { syncToFs: false });
           }
         });
         if (job.kind === 'cleanup' || this.#owner === job.conn.id) {
@@ -486,7 +474,7 @@ export class BatchScheduler implements SocketHandlerQueue {
     }
     if (job.kind === 'copy') {
       // the client already had our CopyInResponse
-      job.onData(dropFirstMessage(Buffer.concat(collected), BackendCode.CopyInResponse));
+      job.onData(dropFirstMessage(Buffer.concat(collected), Backend.CopyInResponse));
     }
     // the connection keeps the backend until PGlite says it is idle
     const status = scanner.lastReadyStatus;

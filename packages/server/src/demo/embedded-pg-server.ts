@@ -4,7 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
-import { errorResponse, negotiateProtocolVersion, type ErrorFields } from './backend-messages.js';
+import { errorResponse, negotiateProtocolVersion, Reader, SSL_NO, StartupCode, type ErrorFields } from '@sqlwarden/wire-pg';
 import { BatchScheduler } from './batch-scheduler.js';
 
 /**
@@ -40,10 +40,6 @@ export interface EmbeddedPgServerOptions {
   log?: (message: string) => void;
 }
 
-const SSL_REQUEST = 80877103;
-const GSSENC_REQUEST = 80877104;
-const CANCEL_REQUEST = 80877102;
-const PROTOCOL_3_0 = 196608;
 const MAX_STARTUP_PACKET = 10_000;
 const STARTUP_TIMEOUT_MS = 15_000;
 
@@ -193,12 +189,12 @@ export class EmbeddedPgServer {
         const code = buf.readInt32BE(4);
         if (len < 8 || len > MAX_STARTUP_PACKET) return refuse({ severity: 'FATAL', code: '08P01', message: 'invalid length of startup packet' });
         if (buf.length < len) return;
-        if (len === 8 && (code === SSL_REQUEST || code === GSSENC_REQUEST)) {
-          socket.write('N');
+        if (len === 8 && (code === StartupCode.SSLRequest || code === StartupCode.GSSENCRequest)) {
+          socket.write(SSL_NO);
           buf = buf.subarray(8);
           continue;
         }
-        if (len === 16 && code === CANCEL_REQUEST) {
+        if (len === 16 && code === StartupCode.CancelRequest) {
           // nothing to cancel with: PGlite runs a statement to its end
           done();
           socket.end();
@@ -214,8 +210,8 @@ export class EmbeddedPgServer {
         const rest = buf.subarray(len);
         const unknownOptions = startupParams(startup).filter((k) => k.startsWith('_pq_.'));
         if (minor !== 0 || unknownOptions.length > 0) {
-          socket.write(negotiateProtocolVersion(0, unknownOptions));
-          startup.writeInt32BE(PROTOCOL_3_0, 4);
+          socket.write(demoNegotiateProtocolVersion(unknownOptions));
+          startup.writeInt32BE(StartupCode.Protocol3, 4);
         }
         void this.#admit(socket, Buffer.concat([startup, rest]));
         return;
@@ -329,17 +325,25 @@ async function pgliteVersion(): Promise<string> {
   }
 }
 
-/** Parameter names of a StartupMessage. */
+/** NegotiateProtocolVersion down to 3.0, in the form the Postgres server sends (major << 16 | minor). */
+function demoNegotiateProtocolVersion(unrecognized: readonly string[]): Buffer {
+  return negotiateProtocolVersion(0, unrecognized);
+}
+
+/**
+ * Parameter names of a StartupMessage, read leniently (unlike wire-pg's decodeStartupPacket):
+ * the names before the first malformed or unterminated one; duplicates and trailing bytes pass.
+ */
 function startupParams(packet: Buffer): string[] {
   const names: string[] = [];
-  let o = 8;
-  while (o < packet.length && packet[o] !== 0) {
-    const kEnd = packet.indexOf(0, o);
-    if (kEnd === -1) break;
-    const vEnd = packet.indexOf(0, kEnd + 1);
-    if (vEnd === -1) break;
-    names.push(packet.toString('utf8', o, kEnd));
-    o = vEnd + 1;
+  const r = new Reader(packet, 8);
+  try {
+    for (let name = r.cstring(); name !== ''; name = r.cstring()) {
+      r.cstring(); // the value
+      names.push(name);
+    }
+  } catch {
+    // an unterminated name or value (ProtocolError): keep the names read so far
   }
   return names;
 }
