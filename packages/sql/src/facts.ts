@@ -94,6 +94,57 @@ export interface SettingFact {
   persist?: boolean;
 }
 
+/** A table or view as written in a query, with aliases, CTEs and subqueries resolved away (views are not expanded). */
+export interface LineageTable {
+  schema?: string;
+  table: string;
+}
+
+/**
+ * One column of a base table (or view) as written in the query. `column: '*'` (in `predicateColumns` only)
+ * means every column of the table (a whole-row reference such as `WHERE t = ...`, or a NATURAL JOIN).
+ */
+export interface ColumnRef {
+  schema?: string;
+  table: string;
+  column: string;
+}
+
+/**
+ * Where one output column of a row-returning statement gets its data from (AST lineage, no catalog).
+ * The proxy masks an output column when any of its sources or wholeRow tables is masked; when
+ * `certain` is false and `ambiguous` is not set, the lineage is incomplete and the column is masked
+ * whenever masking applies at all (fail closed).
+ */
+export interface OutputColumn {
+  /** the column name the client will see ('*' for a star entry) */
+  name: string;
+  /** every base-table column the value is computed from (deduplicated, in first-seen order) */
+  sources: ColumnRef[];
+  /** a bare column reference (possibly through aliases, CTEs and subqueries): the value IS the single source's value */
+  direct: boolean;
+  /** this entry is `*` or `t.*` over a table or view: it expands to all of that table's columns at runtime */
+  star?: LineageTable;
+  /**
+   * this entry stands for an unknown number (zero or more) of output columns, each deriving from
+   * `sources`/`wholeRow`: `*` over a function whose columns are unknown, or a set operation whose
+   * branches expand `*`. Star entries expand too (to their table's columns).
+   */
+  expands?: boolean;
+  /** whole-row references (`row_to_json(c)`, `c` as a value, `to_jsonb(c.*)`): derives from ALL columns of these tables */
+  wholeRow?: LineageTable[];
+  /** false when the lineage could not be determined fully (see `ambiguous` and `uncertain`) */
+  certain: boolean;
+  /**
+   * certain is false only because a column reference could belong to several tables, or a value
+   * could come from several places: sources/wholeRow list every candidate, so masking when any of
+   * them is masked is enough
+   */
+  ambiguous?: boolean;
+  /** why `certain` is false, for explain output and counting */
+  uncertain?: string[];
+}
+
 export interface StatementFacts {
   kind: StatementKind;
   /** the parser's own node type, e.g. "DropStmt" (for explain output and rare matches) */
@@ -121,6 +172,21 @@ export interface StatementFacts {
   nested: StatementFacts[];
   /** bodies that could not be analysed (e.g. a function in a language sqlwarden does not parse) */
   opaqueBodies: string[];
+  /**
+   * Lineage of each output column, in output order, for statements that return rows: SELECT, VALUES,
+   * TABLE, INSERT/UPDATE/DELETE/MERGE ... RETURNING, COPY (query | table) TO, and DECLARE CURSOR (the
+   * rows its FETCHes will return). Absent for statements that return no rows, for EXPLAIN, and when
+   * the lineage could not be traced (then every column without a table of origin is unknown: fail closed).
+   */
+  outputColumns?: OutputColumn[];
+  /**
+   * Every column referenced where it can filter or order rows (WHERE, JOIN ON/USING/NATURAL, GROUP BY,
+   * HAVING, ORDER BY, DISTINCT ON, window PARTITION/ORDER, aggregate FILTER/ORDER, MERGE conditions,
+   * ON CONFLICT WHERE), anywhere in the statement, subqueries, CTEs and nested statements included.
+   * An ambiguous reference lists every candidate. Present on every statement the analyzer could trace
+   * (empty when there are none); absent when it could not (fail closed).
+   */
+  predicateColumns?: ColumnRef[];
 }
 
 /** Facts for a statement of this kind that touches nothing yet; analyzers fill them in. */

@@ -4,6 +4,9 @@ import type { Analysis, Dialect, StatementFacts } from '../facts.js';
 function factsBytes(f: StatementFacts): number {
   let n = 200 + f.functions.length * 48 + (f.tablesRead.length + f.tablesWritten.length) * 96 + f.settings.length * 80;
   for (const b of f.opaqueBodies) n += 2 * b.length;
+  // lineage: every output column and predicate column carries names
+  for (const c of f.outputColumns ?? []) n += 120 + c.sources.length * 96 + (c.wholeRow?.length ?? 0) * 64;
+  n += (f.predicateColumns?.length ?? 0) * 96;
   for (const s of f.nested) n += factsBytes(s);
   return n;
 }

@@ -1,4 +1,4 @@
-import type { AnalysisFailure, SettingFact, StatementFacts, StatementKind, TableRef } from '../facts.js';
+import type { AnalysisFailure, ColumnRef, OutputColumn, SettingFact, StatementFacts, StatementKind, TableRef } from '../facts.js';
 
 /** Thrown inside an analysis run; analyzePostgres turns it into `{ ok: false, failure }`. */
 export class AnalysisError extends Error {
@@ -37,6 +37,10 @@ export class FactsBuilder {
   writesFile = false;
   readsFile = false;
   copy: StatementFacts['copy'];
+  outputColumns: OutputColumn[] | undefined;
+  /** predicate columns by key (made on first use); `unknown` once any part of the statement could not be traced */
+  private predicates: Map<string, ColumnRef> | undefined;
+  private predicatesUnknown = false;
 
   constructor(
     readonly kind: StatementKind,
@@ -63,6 +67,19 @@ export class FactsBuilder {
     this.opaque.add(body);
   }
 
+  addPredicates(cols: ColumnRef[] | undefined): void {
+    if (!cols) {
+      this.predicatesUnknown = true;
+      return;
+    }
+    if (this.predicatesUnknown || cols.length === 0) return;
+    const p = (this.predicates ??= new Map());
+    for (const c of cols) {
+      const k = `${c.schema ?? ''}\u0000${c.table}\u0000${c.column}`;
+      if (!p.has(k)) p.set(k, c);
+    }
+  }
+
   /** A statement this one runs: listed in `nested`, and its effects counted as this statement's own. */
   addNested(child: StatementFacts): void {
     this.nested.push(child);
@@ -79,6 +96,7 @@ export class FactsBuilder {
     if (child.unboundedWrite) this.unboundedWrite = true;
     if (child.writesFile) this.writesFile = true;
     if (child.readsFile) this.readsFile = true;
+    this.addPredicates(child.predicateColumns);
   }
 
   build(): StatementFacts {
@@ -99,6 +117,8 @@ export class FactsBuilder {
       opaqueBodies: [...this.opaque],
     };
     if (this.copy) f.copy = this.copy;
+    if (this.outputColumns) f.outputColumns = this.outputColumns;
+    if (!this.predicatesUnknown) f.predicateColumns = this.predicates ? [...this.predicates.values()] : [];
     return f;
   }
 }

@@ -2,6 +2,7 @@
 import type { StatementFacts, TableRef } from '../facts.js';
 import { AnalysisError, FactsBuilder, snippet, tooComplex } from './facts-builder.js';
 import type { RawParse, RawText } from './pg-wasm.js';
+import { traceLineage } from './lineage.js';
 import { analyzePlpgsqlTree } from './plpgsql-body.js';
 import { RELATION_OBJECTS, statementKind } from './statement-kind.js';
 import { constantBool, constantText, isAlwaysTrue, type WriteTarget } from './where-eval.js';
@@ -308,6 +309,10 @@ export class PgAnalysisRun {
         // DDL and maintenance: every relation named is one being changed
         this.fields(x, { ...ctx, access: 'write' }, 0);
     }
+    // output-column lineage and predicate columns (a separate pass; absent when it cannot be traced)
+    const lineage = traceLineage(type, x);
+    b.addPredicates(lineage?.predicateColumns);
+    if (lineage?.outputColumns) b.outputColumns = lineage.outputColumns;
     return b.build();
   }
 
