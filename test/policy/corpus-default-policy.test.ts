@@ -87,6 +87,8 @@ const PG_DENIED = new Map<string, string | string[]>([
   ['SET SESSION AUTHORIZATION DEFAULT', 'no-session-identity-or-lexer-changes'],
   ["SET application_name = 'PostgreSQL JDBC Driver'", 'no-session-identity-or-lexer-changes'],
   // by policy: a function's SET clause counts as a setting (here search_path, which the policy restricts)
+  // by policy: a role's default settings are changed by people, not agents
+  ['ALTER ROLE app SET search_path TO app, public', 'no-server-wide-settings'],
   [
     'CREATE FUNCTION get_user(p_id bigint) RETURNS TABLE(id bigint, email text) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $fn$ SELECT id, email FROM users WHERE id = p_id $fn$',
     'no-session-identity-or-lexer-changes',
@@ -101,6 +103,14 @@ const MYSQL_DENIED = new Map<string, string | string[]>([
   ['DROP DATABASE IF EXISTS olddb', 'no-drop-or-truncate'],
   ["DROP USER IF EXISTS 'app'@'%'", 'no-drop-or-truncate'],
   ['UPDATE LOW_PRIORITY t SET a = 1', 'no-unbounded-writes'],
+  // by policy: server-wide settings and server administration are not for agents
+  ["SET @@GLOBAL.GTID_PURGED=/*!80000 '+'*/ '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5';", 'no-server-wide-settings'],
+  ['SET GLOBAL max_connections = 500', 'no-server-wide-settings'],
+  ['SET PERSIST innodb_buffer_pool_size = 1073741824', 'no-server-wide-settings'],
+  ['KILL 12345', 'no-unclassified-statements'],
+  ['FLUSH PRIVILEGES', 'no-unclassified-statements'],
+  // fail closed: the MySQL analyzer does not classify CHECKSUM TABLE yet (a read; to classify as such)
+  ['CHECKSUM TABLE users', 'no-unclassified-statements'],
   // reads or writes files on the database server
   ["SELECT LOAD_FILE('/etc/passwd')", 'no-server-admin-functions'],
   ["SELECT * INTO OUTFILE '/tmp/out.csv' FIELDS TERMINATED BY ',' FROM users", ['no-server-file-copy', 'no-select-into-file']],

@@ -105,6 +105,7 @@ export function factsMatch(m: FactsMatch, f: StatementFacts, action: RuleAction,
     // "*" is a setting whose name is unknown (RESET ALL, set_config with a computed name): a restriction matches it
     if (!f.settings.some((s) => anyGlob(settings, s.name) || (s.name === '*' && action !== 'allow'))) return false;
   }
+  if (m.globalSettings !== undefined && m.globalSettings !== f.settings.some((s) => s.global === true || s.persist === true)) return false;
   if (m.fingerprints) {
     const fp = fingerprint();
     if (fp === undefined || !m.fingerprints.some((x) => x.dialect === dialect && x.fingerprint === fp)) return false;

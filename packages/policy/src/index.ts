@@ -6,3 +6,4 @@ export * from './evaluate.js';
 export * from './pattern-fingerprint.js';
 export * from './policy-decider.js';
 export * from './policy-store.js';
+export * from './masking/index.js';

@@ -43,6 +43,7 @@ const MATCH_KEYS = [
   'schemas',
   'functions',
   'settings',
+  'global_settings',
   'where',
   'access',
   'copy',
@@ -265,6 +266,8 @@ function readMatch(m: MapField, opts: LoadOptions): FactsMatch {
   if (functions) match.functions = functions;
   const settings = globs(m.get('settings'));
   if (settings) match.settings = settings;
+  const globalSettings = m.get('global_settings').bool();
+  if (globalSettings !== undefined) match.globalSettings = globalSettings;
   if (m.get('where').oneOf(['unbounded'] as const)) match.unboundedWrite = true;
   const access = m.get('access').oneOf(['read', 'write'] as const);
   if (access) match.access = access;

@@ -27,6 +27,8 @@ export interface FactsMatch {
   schemas?: Glob[];
   functions?: Glob[];
   settings?: Glob[];
+  /** a setting changed for the whole server (MySQL SET GLOBAL / PERSIST, ALTER SYSTEM/ROLE/DATABASE ... SET) */
+  globalSettings?: boolean;
   /** `where: unbounded` */
   unboundedWrite?: true;
   access?: 'read' | 'write';

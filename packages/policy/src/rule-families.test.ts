@@ -260,14 +260,12 @@ describe('default policy: no-unbounded-writes', () => {
     check(decider, row);
   });
 
-  // KNOWN BUG: a WHERE that refers to no column of the row is the same for every row (all rows or none),
-  // so it does not bound the write. The MySQL analyzer already judges such conditions unbounded
-  // (`WHERE ?`, `WHERE length('abc') = 3`); the Postgres analyzer only evaluates constants it
-  // understands and counts the rest as bounded. With the extended protocol the value arrives in Bind,
-  // after the decision at Parse: `DELETE FROM t WHERE $1` with $1 = true deletes every row.
-  // Same for a disjunct that refers to no column (`id = $1 OR $2`, MySQL `id = ? OR ?`), for function
-  // parameters and PL/pgSQL variables used as the whole condition, and for PREPARE ... WHERE $1.
-  it.failing.each<Row>([
+  // Fixed (Postgres): a WHERE that refers to no column of the row is the same for every row (all rows
+  // or none), so it does not bound the write. With the extended protocol the value arrives in Bind,
+  // after the decision at Parse: `DELETE FROM t WHERE $1` with $1 = true deletes every row. Same for a
+  // disjunct that refers to no column (`id = $1 OR $2`), for function parameters and PL/pgSQL variables
+  // used as the whole condition, and for PREPARE ... WHERE $1.
+  it.each<Row>([
     pg('delete from t where $1', D),
     pg('delete from t where $1 = $2', D),
     pg('delete from t where $1::int = 1', D),
@@ -277,20 +275,23 @@ describe('default policy: no-unbounded-writes', () => {
     pg('prepare p(bool) as delete from t where $1', D),
     pg('create function f(b bool) returns void language sql as $$ delete from t where b $$', D),
     pg('do $$ declare b bool := true; begin delete from t where b; end $$', D),
-    my('delete from t where id = ? or ?', D),
-  ])('KNOWN BUG (row-independent WHERE): %s [%s] → %s', (...row) => {
+  ])('row-independent WHERE (Postgres): %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 
-  // KNOWN BUG: `id IN (SELECT id FROM t)` is recognised as always true only when the subquery names the
-  // target exactly as the DELETE does and has no WHERE: qualifying one of them (public.t vs t), or
-  // adding an always-true WHERE to the subquery, hides it.
-  it.failing.each<Row>([
+  // KNOWN BUG (MySQL): a disjunct that refers to no column (`id = ? OR ?`) does not bound the write either.
+  it.failing.each<Row>([my('delete from t where id = ? or ?', D)])('KNOWN BUG (row-independent WHERE, MySQL): %s [%s] → %s', (...row) => {
+    checkDenied(decider, row);
+  });
+
+  // Fixed: `id IN (SELECT id FROM t)` is recognised as always true also when one side names the table
+  // with `public.` and when the subquery has an always-true WHERE.
+  it.each<Row>([
     pg('delete from public.t where id in (select id from t)', D),
     pg('delete from t where id in (select id from public.t)', D),
     pg('delete from t where exists (select 1 from public.t)', D),
     pg('delete from t where id in (select id from t where true)', D),
-  ])('KNOWN BUG (self-reference through a subquery): %s [%s] → %s', (...row) => {
+  ])('self-reference through a subquery: %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 
@@ -377,7 +378,7 @@ describe('default policy: no-server-admin-functions', () => {
   // KNOWN BUG: MySQL's server-administration statements are not functions, get kind `other`, and no
   // default rule stops them: SHUTDOWN stops the server, RESTART restarts it, KILL ends another
   // session (what pg_terminate_backend does on Postgres, which the default policy denies).
-  it.failing.each<Row>([my('shutdown', 'deny'), my('restart', 'deny'), my('kill 1', 'deny'), my('kill query 1', 'deny')])(
+  it.each<Row>([my('shutdown', 'deny'), my('restart', 'deny'), my('kill 1', 'deny'), my('kill query 1', 'deny')])(
     'KNOWN BUG (MySQL admin statements): %s [%s] → %s',
     (...row) => {
       checkDenied(decider, row);
@@ -412,8 +413,8 @@ describe('default policy: no-server-file-copy', () => {
     pg("copy t from E'/etc/passwd'", D),
     pg('copy t from $$/etc/passwd$$', D),
     // MySQL's server-file reads and writes carry the same COPY facts; the first deny rule in the file names them
-    my("load data infile '/etc/passwd' into table t", D),
-    my("load xml infile '/x.xml' into table t", D),
+    my("load data infile '/etc/passwd' into table t", 'deny:no-server-file-reads-or-writes'),
+    my("load xml infile '/x.xml' into table t", 'deny:no-server-file-reads-or-writes'),
   ])(title, (...row) => {
     check(decider, row);
   });
@@ -460,7 +461,7 @@ describe('default policy: no-alter-system', () => {
     pg('alter system reset all', D),
     pg("ALTER /**/ SYSTEM SET shared_preload_libraries = 'x'", D),
     pg("select 1; alter system set log_statement = 'none'", D),
-    pg("do $$ begin alter system set work_mem = '1MB'; end $$", D),
+    pg("do $$ begin alter system set work_mem = '1MB'; end $$", 'deny:no-server-wide-settings'),
     pg('show work_mem', 'allow'),
     pg('alter table t set (fillfactor = 70)', 'allow'),
     // MySQL has no ALTER SYSTEM: the text does not parse and is not run
@@ -472,7 +473,7 @@ describe('default policy: no-alter-system', () => {
   // KNOWN BUG: MySQL's ALTER SYSTEM is SET PERSIST (written to mysqld-auto.cnf) and SET GLOBAL (changes
   // the running server for every session). The facts say global/persist, but no kind or match key
   // lets a policy name them, and the default policy allows them (unless the variable is a lexer one).
-  it.failing.each<Row>([my('set persist max_connections = 1', 'deny'), my('set global read_only = 1', 'deny'), my('SET @@global.max_connections = 1', 'deny')])(
+  it.each<Row>([my('set persist max_connections = 1', 'deny'), my('set global read_only = 1', 'deny'), my('SET @@global.max_connections = 1', 'deny')])(
     'KNOWN BUG (MySQL SET GLOBAL/PERSIST): %s [%s] → %s',
     (...row) => {
       checkDenied(decider, row);
@@ -494,7 +495,7 @@ describe('default policy: no-privilege-changes', () => {
     pg('create user x', D),
     pg('alter user x with superuser', D),
     pg("alter role x password 'y'", D),
-    pg('alter role current_user set search_path = x', D),
+    pg('alter role current_user set search_path = x', 'deny:no-server-wide-settings'),
     pg("do $$ begin grant all on t to public; end $$", D),
     my("grant select, insert on appdb.* to 'app'@'%'", D),
     my('grant all on *.* to x', D),
@@ -512,7 +513,7 @@ describe('default policy: no-privilege-changes', () => {
 
   // KNOWN BUG: MySQL SET PASSWORD [FOR user] changes a user's credentials (kind `set`, setting
   // "password") and is allowed by the default policy.
-  it.failing.each<Row>([my("set password for 'app'@'%' = 'y'", 'deny'), my("set password = 'y'", 'deny')])('KNOWN BUG (MySQL SET PASSWORD): %s [%s] → %s', (...row) => {
+  it.each<Row>([my("set password for 'app'@'%' = 'y'", 'deny'), my("set password = 'y'", 'deny')])('KNOWN BUG (MySQL SET PASSWORD): %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 });
@@ -536,11 +537,10 @@ describe('default policy: no-extensions-or-libraries', () => {
   // KNOWN BUG: MySQL loads server code with INSTALL PLUGIN / INSTALL COMPONENT and with
   // CREATE FUNCTION ... SONAME (a UDF in a shared library: how sys_exec gets installed). They get
   // kinds `other` and `create_function`, and the default policy allows them.
-  it.failing.each<Row>([
-    my("install plugin x soname 'x.so'", 'deny'),
-    my("install component 'file://component_x'", 'deny'),
-    my('create function sys_exec returns integer soname "lib_mysqludf_sys.so"', 'deny'),
-  ])('KNOWN BUG (MySQL plugins and UDFs): %s [%s] → %s', (...row) => {
+  it.each<Row>([my("install plugin x soname 'x.so'", 'deny'), my("install component 'file://component_x'", 'deny')])('MySQL plugins: %s [%s] → %s', (...row) => {
+    checkDenied(decider, row);
+  });
+  it.failing.each<Row>([my('create function sys_exec returns integer soname "lib_mysqludf_sys.so"', 'deny')])('KNOWN BUG (MySQL UDFs): %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 });
@@ -576,8 +576,8 @@ describe('default policy: no-session-identity-or-lexer-changes', () => {
     pg("select * from set_config('search_path', 'x', false)", D),
     pg("select set_config('role', 'postgres', false)", D),
     pg("select set_config(lower('ROLE'), 'postgres', false)", D), // a computed name matches every restriction
-    pg("alter database d set client_encoding = 'SJIS'", D),
-    pg('alter database d set search_path = x', D),
+    pg("alter database d set client_encoding = 'SJIS'", 'deny:no-server-wide-settings'),
+    pg('alter database d set search_path = x', 'deny:no-server-wide-settings'),
     pg("do $$ begin set search_path = evil; end $$", D),
     pg("do $$ begin perform set_config('search_path', 'evil', false); end $$", D),
     pg("create function f() returns void language sql set standard_conforming_strings = off as 'select 1'", D),
@@ -596,8 +596,8 @@ describe('default policy: no-session-identity-or-lexer-changes', () => {
     my("SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'", D),
     my("SET SESSION sql_mode = 'ANSI_QUOTES'", D),
     my("set @@sql_mode := 'ANSI'", D),
-    my("SET GLOBAL sql_mode = ''", D),
-    my("set persist sql_mode = ''", D),
+    my("SET GLOBAL sql_mode = ''", 'deny:no-server-wide-settings'),
+    my("set persist sql_mode = ''", 'deny:no-server-wide-settings'),
     my("set sql_mode = (select 'ANSI')", D),
     my('SET SESSION sql_mode = @x', D),
     my("SET sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')", D),
@@ -630,7 +630,7 @@ describe('default policy: no-session-identity-or-lexer-changes', () => {
   // multibyte charset whose lead bytes swallow a backslash) and the statement is allowed.
   // KNOWN BUG (Postgres): UPDATE pg_settings SET setting = ... WHERE name = ... is how SET is spelled as
   // DML (pg_settings has an ON UPDATE rule calling set_config); it is judged as a plain bounded UPDATE.
-  it.failing.each<Row>([
+  it.each<Row>([
     my('SET CHARACTER SET gbk', D),
     my('SET CHARSET gbk', D),
     pg("update pg_settings set setting = 'off' where name = 'standard_conforming_strings'", D),

@@ -1,0 +1,217 @@
+/**
+ * What a masked value has to look like afterwards so the client driver still decodes it: one hint
+ * per wire type family, from a Postgres type OID or a MySQL column type.
+ *
+ * Text values of every hint are the Postgres text output format (DateStyle ISO, bytea_output hex)
+ * or the MySQL text protocol; {@link compilePgBinaryMask} covers the Postgres binary format.
+ */
+export const enum TypeHint {
+  /** text, varchar, bpchar, name, "char", xml, citext, enums; MySQL strings, blobs, ENUM, SET */
+  Text = 0,
+  /** MySQL TINYINT: -128..127 (hash output 0..127, valid signed and unsigned) */
+  Int1 = 1,
+  Int2 = 2,
+  /** MySQL MEDIUMINT */
+  Int3 = 3,
+  Int4 = 4,
+  Int8 = 5,
+  /** oid, xid, cid, regproc-like numbers: 0..2^32-1 */
+  Oid = 6,
+  Numeric = 7,
+  Float4 = 8,
+  Float8 = 9,
+  /** Postgres boolean: `t` / `f` */
+  Bool = 10,
+  Date = 11,
+  Timestamp = 12,
+  TimestampTz = 13,
+  Time = 14,
+  TimeTz = 15,
+  Interval = 16,
+  Uuid = 17,
+  Json = 18,
+  Jsonb = 19,
+  /** Postgres bytea, hex output: `\x0a1b…` */
+  Bytea = 20,
+  Inet = 21,
+  Cidr = 22,
+  MacAddr = 23,
+  MacAddr8 = 24,
+  /** Postgres bit / varbit: a string of `0` and `1` */
+  BitString = 25,
+  /** MySQL BIT: raw bytes */
+  BitBytes = 26,
+  /** MySQL YEAR */
+  Year = 27,
+  /** Postgres arrays of any element type: `{…}` */
+  Array = 28,
+  /** anything else (geometric, ranges, tsvector, money, user-defined base types): only SQL NULL is surely valid */
+  Unknown = 29,
+}
+
+/** The hint's name, for messages and test titles. */
+export const TYPE_HINT_NAMES: readonly string[] = [
+  'text', 'int1', 'int2', 'int3', 'int4', 'int8', 'oid', 'numeric', 'float4', 'float8', 'bool', 'date', 'timestamp',
+  'timestamptz', 'time', 'timetz', 'interval', 'uuid', 'json', 'jsonb', 'bytea', 'inet', 'cidr', 'macaddr', 'macaddr8',
+  'bitstring', 'bitbytes', 'year', 'array', 'unknown',
+];
+
+/** Every hint, in order. */
+export const ALL_TYPE_HINTS: readonly TypeHint[] = TYPE_HINT_NAMES.map((_, i) => i as TypeHint);
+
+// Built-in Postgres type OIDs (pg_type.dat). User-defined types have OIDs >= 16384 and are not known here.
+const PG_OIDS: ReadonlyArray<readonly [number, TypeHint]> = [
+  [16, TypeHint.Bool],
+  [17, TypeHint.Bytea],
+  [18, TypeHint.Text], // "char"
+  [19, TypeHint.Text], // name
+  [20, TypeHint.Int8],
+  [21, TypeHint.Int2],
+  [23, TypeHint.Int4],
+  [24, TypeHint.Text], // regproc (text output is a name)
+  [25, TypeHint.Text],
+  [26, TypeHint.Oid],
+  [28, TypeHint.Oid], // xid
+  [29, TypeHint.Oid], // cid
+  [114, TypeHint.Json],
+  [142, TypeHint.Text], // xml: a text node is valid content
+  [650, TypeHint.Cidr],
+  [700, TypeHint.Float4],
+  [701, TypeHint.Float8],
+  [705, TypeHint.Text], // unknown (untyped literals)
+  [774, TypeHint.MacAddr8],
+  [829, TypeHint.MacAddr],
+  [869, TypeHint.Inet],
+  [1042, TypeHint.Text], // bpchar
+  [1043, TypeHint.Text], // varchar
+  [1082, TypeHint.Date],
+  [1083, TypeHint.Time],
+  [1114, TypeHint.Timestamp],
+  [1184, TypeHint.TimestampTz],
+  [1186, TypeHint.Interval],
+  [1266, TypeHint.TimeTz],
+  [1560, TypeHint.BitString],
+  [1562, TypeHint.BitString], // varbit
+  [1700, TypeHint.Numeric],
+  [1790, TypeHint.Text], // refcursor
+  [2205, TypeHint.Text], // regclass
+  [2950, TypeHint.Uuid],
+  [3802, TypeHint.Jsonb],
+  [4072, TypeHint.Text], // jsonpath
+  [5069, TypeHint.Int8], // xid8 (0..2^64-1 in principle; hash output stays below 2^63)
+];
+// Array types of the built-ins (and a few more): every one decodes `{}`.
+const PG_ARRAY_OIDS = [
+  143, 199, 629, 651, 719, 775, 791, 1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014,
+  1015, 1016, 1017, 1018, 1019, 1020, 1021, 1022, 1027, 1028, 1034, 1040, 1041, 1115, 1182, 1183, 1185, 1187, 1231, 1263,
+  1270, 1561, 1563, 2201, 2207, 2208, 2209, 2210, 2211, 2287, 2949, 2951, 3221, 3643, 3644, 3645, 3735, 3770, 3807,
+  3905, 3907, 3909, 3911, 3913, 3927, 4073, 4192, 6150, 6151, 6152, 6153, 6155, 6157, 271,
+];
+
+const pgHints = new Map<number, TypeHint>(PG_OIDS);
+for (const oid of PG_ARRAY_OIDS) pgHints.set(oid, TypeHint.Array);
+
+/**
+ * The hint for a Postgres type OID from RowDescription. Unknown OIDs (user-defined types, domains,
+ * enums, citext, extension types) give `Unknown`, which masks to NULL; the engine can do better by
+ * resolving them first: a domain to its `typbasetype`, an enum (`typtype = 'e'`) or citext to Text,
+ * a user array type (`typcategory = 'A'`) to Array.
+ */
+export function pgTypeHint(oid: number): TypeHint {
+  return pgHints.get(oid) ?? TypeHint.Unknown;
+}
+
+/** MySQL column types (`enum_field_types`, the column definition's type byte). */
+export const enum MysqlType {
+  Decimal = 0x00,
+  Tiny = 0x01,
+  Short = 0x02,
+  Long = 0x03,
+  Float = 0x04,
+  Double = 0x05,
+  Null = 0x06,
+  Timestamp = 0x07,
+  LongLong = 0x08,
+  Int24 = 0x09,
+  Date = 0x0a,
+  Time = 0x0b,
+  DateTime = 0x0c,
+  Year = 0x0d,
+  NewDate = 0x0e,
+  VarChar = 0x0f,
+  Bit = 0x10,
+  Timestamp2 = 0x11,
+  DateTime2 = 0x12,
+  Time2 = 0x13,
+  TypedArray = 0x14,
+  Vector = 0xf2,
+  Invalid = 0xf3,
+  Bool = 0xf4,
+  Json = 0xf5,
+  NewDecimal = 0xf6,
+  Enum = 0xf7,
+  Set = 0xf8,
+  TinyBlob = 0xf9,
+  MediumBlob = 0xfa,
+  LongBlob = 0xfb,
+  Blob = 0xfc,
+  VarString = 0xfd,
+  String = 0xfe,
+  Geometry = 0xff,
+}
+
+/**
+ * The hint for a MySQL column type. Integer hints cover the signed and the unsigned column alike:
+ * masked integers are never negative and stay below the signed maximum.
+ */
+export function mysqlTypeHint(type: number): TypeHint {
+  switch (type) {
+    case MysqlType.Decimal:
+    case MysqlType.NewDecimal:
+      return TypeHint.Numeric;
+    case MysqlType.Tiny:
+    case MysqlType.Bool:
+      return TypeHint.Int1;
+    case MysqlType.Short:
+      return TypeHint.Int2;
+    case MysqlType.Int24:
+      return TypeHint.Int3;
+    case MysqlType.Long:
+      return TypeHint.Int4;
+    case MysqlType.LongLong:
+      return TypeHint.Int8;
+    case MysqlType.Float:
+      return TypeHint.Float4;
+    case MysqlType.Double:
+      return TypeHint.Float8;
+    case MysqlType.Timestamp:
+    case MysqlType.DateTime:
+    case MysqlType.Timestamp2:
+    case MysqlType.DateTime2:
+      return TypeHint.Timestamp;
+    case MysqlType.Date:
+    case MysqlType.NewDate:
+      return TypeHint.Date;
+    case MysqlType.Time:
+    case MysqlType.Time2:
+      return TypeHint.Time;
+    case MysqlType.Year:
+      return TypeHint.Year;
+    case MysqlType.Bit:
+      return TypeHint.BitBytes;
+    case MysqlType.Json:
+      return TypeHint.Json;
+    case MysqlType.VarChar:
+    case MysqlType.Enum:
+    case MysqlType.Set:
+    case MysqlType.TinyBlob:
+    case MysqlType.MediumBlob:
+    case MysqlType.LongBlob:
+    case MysqlType.Blob:
+    case MysqlType.VarString:
+    case MysqlType.String:
+      return TypeHint.Text;
+    default:
+      return TypeHint.Unknown;
+  }
+}
