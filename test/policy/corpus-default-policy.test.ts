@@ -108,9 +108,11 @@ const MYSQL_DENIED = new Map<string, string | string[]>([
   ['SET GLOBAL max_connections = 500', 'no-server-wide-settings'],
   ['SET PERSIST innodb_buffer_pool_size = 1073741824', 'no-server-wide-settings'],
   ['KILL 12345', 'no-unclassified-statements'],
+  ['KILL QUERY 12345', 'no-unclassified-statements'],
   ['FLUSH PRIVILEGES', 'no-unclassified-statements'],
   // fail closed: the MySQL analyzer does not classify CHECKSUM TABLE yet (a read; to classify as such)
   ['CHECKSUM TABLE users', 'no-unclassified-statements'],
+  ['CHECK TABLE users', 'no-unclassified-statements'],
   // reads or writes files on the database server
   ["SELECT LOAD_FILE('/etc/passwd')", 'no-server-admin-functions'],
   ["SELECT * INTO OUTFILE '/tmp/out.csv' FIELDS TERMINATED BY ',' FROM users", ['no-server-file-copy', 'no-select-into-file']],
@@ -147,10 +149,6 @@ const MYSQL_DENIED = new Map<string, string | string[]>([
 const MYSQL_KNOWN_BUGS = new Map<string, string>([
   // the grammar (MySQL 8.0.18 era) does not know the VALUES statement (8.0.19): it fails closed as parse-error
   ['VALUES ROW(1,2), ROW(3,4)', 'the VALUES statement does not parse'],
-  // the multi-table DELETE is bounded by its INNER JOIN condition (the Postgres spelling
-  // `DELETE FROM t1 USING t2 WHERE t1.id = t2.ref` is allowed), but the MySQL analyzer ignores ON
-  // conditions and judges it unbounded
-  ['DELETE FROM t1 USING t1 INNER JOIN t2 ON t1.id = t2.ref', 'a join-bounded multi-table DELETE is judged unbounded'],
 ]);
 
 const who: Principal = Object.freeze({ agent: 'corpus-agent', labels: {}, target: 'app', credentialId: 'c', user: 'u', sessionId: 's' });

@@ -279,8 +279,8 @@ describe('default policy: no-unbounded-writes', () => {
     checkDenied(decider, row);
   });
 
-  // KNOWN BUG (MySQL): a disjunct that refers to no column (`id = ? OR ?`) does not bound the write either.
-  it.failing.each<Row>([my('delete from t where id = ? or ?', D)])('KNOWN BUG (row-independent WHERE, MySQL): %s [%s] → %s', (...row) => {
+  // MySQL: a disjunct that refers to no column (`id = ? OR ?`) does not bound the write either.
+  it.each<Row>([my('delete from t where id = ? or ?', D)])('row-independent WHERE (MySQL): %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 
@@ -295,21 +295,21 @@ describe('default policy: no-unbounded-writes', () => {
     checkDenied(decider, row);
   });
 
-  // KNOWN BUG (false positive): a MySQL multi-table UPDATE/DELETE bounded by its INNER JOIN condition is
-  // judged unbounded (the analyzer ignores ON conditions); the Postgres spelling with USING/FROM ... WHERE
-  // is allowed. An always-true join condition (`ON 1 = 1`, rows above) must stay unbounded.
-  it.failing.each<Row>([
+  // fixed: a MySQL multi-table UPDATE/DELETE bounded by its INNER JOIN condition is allowed, like the
+  // Postgres spelling with USING/FROM ... WHERE. An always-true join condition (`ON 1 = 1`, rows above)
+  // stays unbounded.
+  it.each<Row>([
     my('update t join u on t.id = u.id set t.a = 1', 'allow'),
     my('delete t from t join u on t.id = u.id', 'allow'),
     my('DELETE FROM t1 USING t1 INNER JOIN t2 ON t1.id = t2.ref', 'allow'),
-  ])('KNOWN BUG (join-bounded MySQL write judged unbounded): %s [%s] → %s', (...row) => {
+  ])('join-bounded MySQL write: %s [%s] → %s', (...row) => {
     check(decider, row);
   });
 
-  // KNOWN BUG: the MySQL analyzer does not see `x IS NULL OR x IS NOT NULL` (a predicate OR its
-  // complement) as always true; the Postgres analyzer does (row above).
-  it.failing.each<Row>([my('delete from t where x is null or x is not null', D), my('update t set a = 1 where id = 1 or id <> 1', D)])(
-    'KNOWN BUG (complement disjunction, MySQL): %s [%s] → %s',
+  // fixed: the MySQL analyzer sees `x IS NULL OR x IS NOT NULL` (a predicate OR its complement) as
+  // unbounded, as the Postgres analyzer does (row above).
+  it.each<Row>([my('delete from t where x is null or x is not null', D), my('update t set a = 1 where id = 1 or id <> 1', D)])(
+    'complement disjunction, MySQL: %s [%s] → %s',
     (...row) => {
       checkDenied(decider, row);
     },
@@ -540,7 +540,7 @@ describe('default policy: no-extensions-or-libraries', () => {
   it.each<Row>([my("install plugin x soname 'x.so'", 'deny'), my("install component 'file://component_x'", 'deny')])('MySQL plugins: %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
-  it.failing.each<Row>([my('create function sys_exec returns integer soname "lib_mysqludf_sys.so"', 'deny')])('KNOWN BUG (MySQL UDFs): %s [%s] → %s', (...row) => {
+  it.each<Row>([my('create function sys_exec returns integer soname "lib_mysqludf_sys.so"', 'deny')])('MySQL UDFs (opaque shared library): %s [%s] → %s', (...row) => {
     checkDenied(decider, row);
   });
 });
@@ -624,10 +624,9 @@ describe('default policy: no-session-identity-or-lexer-changes', () => {
     check(decider, row);
   });
 
-  // KNOWN BUG (MySQL): SET CHARACTER SET gbk (and SET CHARSET gbk) sets character_set_client and
-  // character_set_results, but the analyzer reports one setting named "character_set", which the
-  // default policy's `character_set_*` does not match: the client charset switches to gbk (the
-  // multibyte charset whose lead bytes swallow a backslash) and the statement is allowed.
+  // fixed (MySQL): SET CHARACTER SET gbk (and SET CHARSET gbk) is reported as the settings the server
+  // changes (character_set_client, character_set_results, character_set_connection), which the default
+  // policy's `character_set_*` matches.
   // KNOWN BUG (Postgres): UPDATE pg_settings SET setting = ... WHERE name = ... is how SET is spelled as
   // DML (pg_settings has an ON UPDATE rule calling set_config); it is judged as a plain bounded UPDATE.
   it.each<Row>([
@@ -861,14 +860,13 @@ describe('policy language: match features (defaults: allow)', () => {
     expect(d).toEqual({ kind: 'deny', ruleId: 'bots-no-delete', reason: 'bots do not delete (statement 2: delete)' });
   });
 
-  // KNOWN BUG: MySQL fingerprints keep the case (and the quoting) of the text, so a pattern matches only
-  // statements spelled exactly like it: `delete from sessions where user_id = 42` escapes a deny rule
-  // written as `DELETE FROM sessions WHERE user_id = ?` (Postgres fingerprints ignore case and quoting).
-  it.failing.each<Row>([
+  // MySQL fingerprints ignore keyword case and backticks around plain names, so a deny rule written as
+  // `DELETE FROM sessions WHERE user_id = ?` matches every spelling (as Postgres fingerprints do).
+  it.each<Row>([
     my('delete from sessions where user_id = 42', 'deny:session-shape'),
     my('DELETE FROM `sessions` WHERE `user_id` = 42', 'deny:session-shape'),
     my('Delete From sessions Where user_id=42', 'deny:session-shape'),
-  ])('KNOWN BUG (MySQL fingerprint case): %s [%s] → %s', (...row) => {
+  ])('MySQL fingerprint case: %s [%s] → %s', (...row) => {
     check(features, row);
   });
 });

@@ -175,7 +175,15 @@ describe('where, limit, unbounded writes', () => {
 describe('settings', () => {
   test('SET forms', () => {
     expect(one('SET NAMES utf8mb4').settings).toEqual([{ name: 'names', value: 'utf8mb4', scope: 'session' }]);
-    expect(one('SET CHARACTER SET latin1').settings).toEqual([{ name: 'character_set', value: 'latin1', scope: 'session' }]);
+    // SET CHARACTER SET x sets character_set_client and character_set_results to x, and
+    // character_set_connection to @@character_set_database
+    const charset = [
+      { name: 'character_set_client', value: 'latin1', scope: 'session' },
+      { name: 'character_set_results', value: 'latin1', scope: 'session' },
+      { name: 'character_set_connection', value: '@@character_set_database', scope: 'session' },
+    ];
+    expect(one('SET CHARACTER SET latin1').settings).toEqual(charset);
+    expect(one('SET CHARSET latin1').settings).toEqual(charset);
     expect(one('SET @@global.max_connections = 10').settings).toEqual([{ name: 'max_connections', value: '10', scope: 'session', global: true }]);
     expect(one("SET SESSION sql_mode = 'ANSI_QUOTES'").settings).toEqual([{ name: 'sql_mode', value: "'ANSI_QUOTES'", scope: 'session' }]);
     expect(one('SET GLOBAL a = 1, b = 2').settings.map((s) => s.global)).toEqual([true, true]);
@@ -303,11 +311,108 @@ describe('normalized and fingerprint', () => {
     expect(a.ok && a.normalized).toBe('SELECT * FROM t WHERE a = ? AND b = ?');
     const c = analyzeMysql("SELECT * FROM t WHERE a = 3 AND b = 'z'");
     expect(a.ok && c.ok && a.fingerprint === c.fingerprint).toBe(true);
-    expect(a.ok && b.ok && a.fingerprint !== b.fingerprint).toBe(true); // keywords keep their case
+    expect(a.ok && b.ok && a.fingerprint === b.fingerprint).toBe(true); // keywords are case-insensitive
     expect(a.ok && a.normalized).not.toContain('x');
   });
   test('comments are not in the normalized text; versioned content is', () => {
     const r = analyzeMysql('SELECT /* secret */ 1 /*!50000 , 2 */');
     expect(r.ok && r.normalized).toBe('SELECT ?, ?');
+  });
+});
+
+describe('fingerprint reads the statement as MySQL does', () => {
+  const fp = (sql: string): string => {
+    const r = analyzeMysql(sql);
+    if (!r.ok) throw new Error(`${sql}: ${r.failure.kind}`);
+    return r.fingerprint;
+  };
+  const base = fp('DELETE FROM sessions WHERE user_id = ?');
+  test.each([
+    'delete from sessions where user_id = 42',
+    'DELETE FROM sessions WHERE user_id = 42',
+    'DELETE FROM `sessions` WHERE `user_id` = 42',
+    'Delete  From sessions\n where user_id=-7',
+    "DELETE FROM sessions WHERE user_id = 'x'",
+  ])('same as the pattern: %s', (sql) => {
+    expect(fp(sql)).toBe(base);
+  });
+  test.each([
+    'DELETE FROM Sessions WHERE user_id = 1', // table names are case-sensitive (lower_case_table_names=0)
+    'DELETE FROM sessions WHERE user_id = 1 OR 1',
+    'DELETE FROM other.sessions WHERE user_id = 1',
+  ])('differs from the pattern: %s', (sql) => {
+    expect(fp(sql)).not.toBe(base);
+  });
+  test('backticks around a plain name do not matter; around a keyword they stay', () => {
+    expect(fp('SELECT `a`, `b`(1) FROM `db`.`t`')).toBe(fp('select a, b(2) from db.t'));
+    expect(fp('SELECT `from` FROM t')).toBe(fp('select `from` from t'));
+  });
+});
+
+describe('WHERE and join conditions that do not bound a write', () => {
+  test.each<[string, boolean]>([
+    // a predicate ORed with its complement
+    ['delete from t where x is null or x is not null', true],
+    ['update t set a = 1 where id = 1 or id <> 1', true],
+    ['delete from t where id < 5 or id >= 5', true],
+    ['delete from t where not (x > 1) or x > 1', true],
+    ["delete from t where x like 'a%' or x not like 'a%'", true],
+    ['delete from t where x in (1, 2) or x not in (1, 2)', true],
+    ['delete from t where (x is true) or (x is not true)', true],
+    ['delete from t where id = 1 or id = 2', false],
+    ['delete from t where x is null or y is not null', false],
+    // row-independent disjuncts and conditions
+    ['delete from t where id = ? or ?', true],
+    ['delete from t where id = 1 or @v', true],
+    ['delete from t where id = 1 or length(?) = 3', true],
+    ['delete from t where ?', true],
+    ['delete from t where @v = 1', true],
+    ['delete from t where id = 1 or 0', false],
+    ['delete from t where (id = 1 or ?) and x = 2', false],
+    ['delete from t where (id = 1 or ?) and (x = 2 or ?)', true],
+    ['delete from t where id = ? and ?', false],
+    // multi-table writes bounded by an inner join condition
+    ['DELETE FROM t1 USING t1 INNER JOIN t2 ON t1.id = t2.ref', false],
+    ['delete t from t join u on t.id = u.id', false],
+    ['delete a from t as a join u on a.id = u.id', false],
+    ['update t join u on t.id = u.id set t.a = 1', false],
+    ['update t join u on t.id = u.id set a = 1', false],
+    ['update t inner join u using (id) set t.a = 1', false],
+    ['delete t from t join u using (id)', false],
+    ['update t join u on t.id = u.id set u.a = 1, t.b = 2', false],
+    ['delete t from t join u on 1 = 1', true],
+    ['delete t from t join u on ?', true],
+    ['delete t from t join u on t.id = t.id', true],
+    ['delete t from t join u on t.id = u.id or 1', true],
+    ['delete t from t join u on u.x = 1', true], // the ON does not refer to the target
+    ['delete t from t left join u on t.id = u.id', true], // a LEFT JOIN keeps every row of t
+    ['delete t, u from t join u on u.x = 1 join v on t.id = v.id', false], // u by u.x = 1, t by v
+    ['delete t, u from t join u on ? join v on t.id = v.id', true], // u is not bounded
+    ['update t join u on u.x = 1 set t.a = 1', true],
+    ['delete t from t join u on t.id = u.id where 1 = 1', false],
+  ])('%s → unbounded %s', (sql, unbounded) => {
+    expect(one(sql).unboundedWrite).toBe(unbounded);
+  });
+});
+
+describe('server-side code and administration', () => {
+  test('a UDF from a shared library is opaque code', () => {
+    const f = one('create function f returns string soname "x.so"');
+    expect(f.kind).toBe('create_function');
+    expect(f.opaqueBodies.length).toBeGreaterThan(0);
+    expect(one("CREATE AGGREGATE FUNCTION sys_exec RETURNS INTEGER SONAME 'lib_mysqludf_sys.so'").opaqueBodies.length).toBeGreaterThan(0);
+  });
+  test.each([
+    "install plugin x soname 'x.so'",
+    "install component 'file://component_x'",
+    'uninstall plugin x',
+    "uninstall component 'file://component_x'",
+    'shutdown',
+    'restart',
+    'kill 1',
+    'kill query 1',
+    'kill connection 1',
+  ])('%s is kind other', (sql) => {
+    expect(one(sql).kind).toBe('other');
   });
 });

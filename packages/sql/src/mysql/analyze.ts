@@ -108,6 +108,8 @@ function analyzeText(sql: string, limits: Limits, level: number, deadline: numbe
 
   const facts: StatementFacts[] = [];
   const normalized: string[] = [];
+  /** the fingerprint's text: keywords case-folded, plain `backtick` identifiers unquoted (see ReducedStatement.canonical) */
+  const canonical: string[] = [];
   const factsContext = (code: string, reducedLists: boolean, hints: string[]) => ({
     code,
     reducedLists,
@@ -148,7 +150,9 @@ function analyzeText(sql: string, limits: Limits, level: number, deadline: numbe
       if (!simple) throw new Failure({ kind: 'parse_error', message: 'empty statement' });
       const hints = stmts.slice(i, j + 1).flatMap((s) => s.hints);
       facts.push(buildFacts(simple, factsContext(lexed.code.slice(stmt.start), false, hints)));
-      normalized.push(stmts.slice(i, j + 1).map((s) => reduceStatement(s, { keepStrings: true }).normalized).join('; '));
+      const parts = stmts.slice(i, j + 1).map((s) => reduceStatement(s, { keepStrings: true }));
+      normalized.push(parts.map((p) => p.normalized).join('; '));
+      canonical.push(parts.map((p) => p.canonical).join('; '));
       i = j;
       continue;
     }
@@ -163,9 +167,10 @@ function analyzeText(sql: string, limits: Limits, level: number, deadline: numbe
     if (!simple) throw new Failure({ kind: 'parse_error', message: 'empty statement' });
     facts.push(buildFacts(simple, factsContext(reduced.code, reduced.reducedLists, stmt.hints)));
     normalized.push(reduced.normalized);
+    canonical.push(reduced.canonical);
   }
   const norm = normalized.join('; ');
-  return { statements: facts, normalized: norm, fingerprint: createHash('sha256').update(norm).digest('hex').slice(0, 16) };
+  return { statements: facts, normalized: norm, fingerprint: createHash('sha256').update(canonical.join('; ')).digest('hex').slice(0, 16) };
 }
 
 /**

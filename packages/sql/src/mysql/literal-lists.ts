@@ -7,7 +7,13 @@
  * the worst for constant IN lists). The same pass produces the normalized text (literals → `?`).
  */
 import { createHash } from 'node:crypto';
-import type { LexedStatement, MysqlToken } from './lexer.js';
+import { symbolicNames } from './grammar-parser.js';
+import { unquoteMysql, type LexedStatement, type MysqlToken } from './lexer.js';
+
+/** the grammar's keywords (`SELECT_SYMBOL` → SELECT), for the case-insensitive fingerprint text */
+const KEYWORDS: ReadonlySet<string> = new Set(
+  symbolicNames.filter((n): n is string => typeof n === 'string' && n.endsWith('_SYMBOL')).map((n) => n.slice(0, -'_SYMBOL'.length)),
+);
 
 export const LIST_KEEP = 8;
 const SPACED_KEYWORDS = /^(IN|VALUES?|AS|ON|USING|AND|OR|XOR|NOT|EXISTS|FROM|JOIN|WHERE|SELECT|INTO|TABLE|KEY|BY|ALL|ANY|SOME|SET|WHEN|THEN|ELSE|LIKE|BETWEEN|UNION|RETURNS|DO|CALL|TABLES)$/i;
@@ -99,6 +105,13 @@ export interface ReducedStatement {
   reducedLists: boolean;
   /** literals replaced by `?`, whitespace collapsed, cut lists shown as `...` */
   normalized: string;
+  /**
+   * the normalized text as MySQL reads it, for the fingerprint: keywords upper-cased (MySQL keywords are
+   * case-insensitive), `backtick` identifiers unquoted when they are plain names that are not keywords,
+   * other identifiers kept as written (table and schema names are case-sensitive on a server with
+   * lower_case_table_names=0, the Linux default; a name spelled with different case is another table)
+   */
+  canonical: string;
 }
 
 /**
@@ -167,11 +180,15 @@ export function reduceStatement(stmt: LexedStatement, opts: { keepStrings: boole
   }
   out += code.slice(at);
 
-  // normalized text
+  // normalized text (words) and the fingerprint text (canon), token for token
   const words: string[] = [];
+  const canon: string[] = [];
   for (let k = 0; k < toks.length; k++) {
     if (droppedTok[k]) {
-      if (words[words.length - 1] !== '...') words.push(',', '...');
+      if (words[words.length - 1] !== '...') {
+        words.push(',', '...');
+        canon.push(',', '...');
+      }
       continue;
     }
     const t = toks[k]!;
@@ -179,17 +196,30 @@ export function reduceStatement(stmt: LexedStatement, opts: { keepStrings: boole
       const before = toks[k - 1];
       if (before && before.kind === 'string' && !droppedTok[k - 1]) continue; // 'a' 'b' is one literal
       words.push('?');
+      canon.push('?');
     } else if (t.kind === 'number' || t.kind === 'param') {
       const sign = words[words.length - 1];
       const beforeSign = words[words.length - 2];
-      if ((sign === '-' || sign === '+') && (beforeSign === undefined || /^[(,=<>!]+$/.test(beforeSign))) words.pop();
+      if ((sign === '-' || sign === '+') && (beforeSign === undefined || /^[(,=<>!]+$/.test(beforeSign))) {
+        words.pop();
+        canon.pop();
+      }
       words.push('?');
+      canon.push('?');
     } else if (t.kind === 'word' && isCharsetIntroducer(code, t, toks[k + 1])) {
       continue;
     } else {
-      words.push(code.slice(t.start, t.end));
+      const text = code.slice(t.start, t.end);
+      words.push(text);
+      canon.push(canonicalWord(t.kind, text));
     }
   }
+  const normalized = joinWords(words);
+  const canonical = joinWords(canon);
+  return { code: out, tokenCount: toks.length - dropped, reducedLists: merged.length > 0, normalized, canonical };
+}
+
+function joinWords(words: string[]): string {
   let norm = '';
   let prev = '';
   for (const w of words) {
@@ -197,6 +227,19 @@ export function reduceStatement(stmt: LexedStatement, opts: { keepStrings: boole
     norm += (tight ? '' : ' ') + w;
     prev = w;
   }
-  const normalized = norm.replace(/\s+/g, ' ').trim();
-  return { code: out, tokenCount: toks.length - dropped, reducedLists: merged.length > 0, normalized };
+  return norm.replace(/\s+/g, ' ').trim();
+}
+
+function canonicalWord(kind: MysqlToken['kind'], text: string): string {
+  if (kind === 'word') {
+    const up = text.toUpperCase();
+    return KEYWORDS.has(up) ? up : text;
+  }
+  if (kind === 'quoted_ident' && text.startsWith('`')) {
+    const name = unquoteMysql(text, false);
+    // a plain name that is not a keyword reads the same without backticks
+    if (/^[A-Za-z_$][\w$]*$/.test(name) && !KEYWORDS.has(name.toUpperCase())) return name;
+    return text;
+  }
+  return text;
 }

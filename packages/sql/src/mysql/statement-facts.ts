@@ -16,7 +16,7 @@ import {
   sourceText,
   terminals,
 } from './tree.js';
-import { judgeWhere } from './where-eval.js';
+import { judgeWhere, unboundedCond } from './where-eval.js';
 
 export interface FactsContext {
   /** the text the tree was parsed from (offsets of the tree's tokens) */
@@ -95,25 +95,49 @@ class Builder {
     this.facts.nodeType = nodeType;
   }
 
-  /** the statement's own WHERE (not a subquery's) and LIMIT */
-  whereAndLimit(root: PNode, judge: boolean): void {
+  /** the statement's own WHERE (not a subquery's) and LIMIT; `targets`: names/aliases of the written tables */
+  whereAndLimit(root: PNode, judge: boolean, targets?: string[]): void {
     const wheres = findAll(root, new Set(['whereClause']), SUBQUERY_RULES);
     const limits = findAll(root, new Set(['limitClause', 'simpleLimitClause']), SUBQUERY_RULES);
     this.facts.hasWhere = wheres.length > 0;
     this.facts.hasLimit = limits.length > 0;
     if (!judge) return;
     const where = wheres[0];
-    if (!where) {
-      this.facts.unboundedWrite = true;
-      return;
+    const expr = where ? child(where, 'expr') : undefined;
+    const whereUnbounded = expr ? judgeWhere(expr, { reducedLists: this.ctx.reducedLists }).unbounded : true;
+    this.facts.unboundedWrite = whereUnbounded && !(targets && this.joinBounded(root, targets));
+  }
+
+  /**
+   * Multi-table UPDATE/DELETE: every target is bounded by an inner-join condition that refers to it
+   * (`t JOIN u ON t.id = u.id`, `t JOIN u USING (id)`) and does not itself leave the rows unbounded
+   * (`ON 1 = 1`, `ON ?`, `ON t.id = t.id`, `ON t.a = 1 OR 1`). Outer and natural joins never bound
+   * (a LEFT JOIN keeps every row of its left side).
+   */
+  private joinBounded(root: PNode, targets: string[]): boolean {
+    const refs = child(root, 'tableReferenceList');
+    if (!refs || targets.length === 0) return false;
+    const bounded = new Set<string>();
+    for (const j of findAll(refs, new Set(['joinedTable']), SUBQUERY_RULES)) {
+      const type = child(j, 'innerJoinType');
+      if (!type) continue;
+      const on = child(j, 'expr');
+      if (on) {
+        if (unboundedCond(on, { reducedLists: this.ctx.reducedLists })) continue;
+        for (const c of findAll(on, new Set(['columnRef']), SUBQUERY_RULES)) {
+          const parts = nameParts(c);
+          if (parts.length >= 2) bounded.add(parts[parts.length - 2]!.toLowerCase());
+        }
+        continue;
+      }
+      if (hasTerminal(j, 'USING') && child(j, 'identifierListWithParentheses')) {
+        // USING (col): relates the joined table to the tables on its left
+        for (const t of findAll(j, new Set(['singleTable']), SUBQUERY_RULES)) bounded.add(tableKey(t));
+        const left = kids(j.parentCtx ?? j).slice(0, kids(j.parentCtx ?? j).indexOf(j));
+        for (const l of left) for (const t of ruleName(l) === 'singleTable' ? [l] : findAll(l, new Set(['singleTable']), SUBQUERY_RULES)) bounded.add(tableKey(t));
+      }
     }
-    const expr = child(where, 'expr');
-    if (!expr) {
-      this.facts.unboundedWrite = true;
-      return;
-    }
-    const v = judgeWhere(expr, { reducedLists: this.ctx.reducedLists });
-    this.facts.unboundedWrite = v.alwaysTrue || v.noColumns;
+    return targets.every((t) => bounded.has(t.toLowerCase()));
   }
 
   build(): StatementFacts {
@@ -147,13 +171,12 @@ class Builder {
       case 'updateStatement': {
         this.kind('update', r);
         this.writeAll(child(b, 'tableReferenceList'));
-        this.whereAndLimit(b, true);
+        this.whereAndLimit(b, true, this.updateTargets(b));
         return;
       }
       case 'deleteStatement':
         this.kind('delete', r);
-        this.deleteTargets(b);
-        this.whereAndLimit(b, true);
+        this.whereAndLimit(b, true, this.deleteTargets(b));
         return;
       case 'truncateTableStatement':
         this.kind('truncate', r);
@@ -242,12 +265,29 @@ class Builder {
     }
   }
 
-  private deleteTargets(b: PNode): void {
+  /** names (or aliases) of the tables a multi-table UPDATE assigns to; every table when a column is unqualified */
+  private updateTargets(b: PNode): string[] {
+    const refs = child(b, 'tableReferenceList');
+    if (!refs) return [];
+    const all = findAll(refs, new Set(['singleTable']), SUBQUERY_RULES).map(tableKey);
+    const out = new Set<string>();
+    for (const el of findAll(child(b, 'updateList') ?? b, new Set(['updateElement']), SUBQUERY_RULES)) {
+      const col = child(el, 'columnRef');
+      const parts = col ? nameParts(col) : [];
+      if (parts.length < 2) return all;
+      out.add(parts[parts.length - 2]!.toLowerCase());
+    }
+    return out.size > 0 ? [...out] : all;
+  }
+
+  /** records the written tables; returns the names/aliases the statement deletes through (multi-table form) */
+  private deleteTargets(b: PNode): string[] {
     const direct = child(b, 'tableRef');
     if (direct) {
       this.write(direct);
-      return;
+      return [];
     }
+    const targets: string[] = [];
     const aliasList = child(b, 'tableAliasRefList');
     const refs = child(b, 'tableReferenceList');
     // alias → table, from the FROM/USING list
@@ -264,10 +304,12 @@ class Builder {
     }
     for (const w of aliasList ? childrenNamed(aliasList, 'tableRefWithWildcard') : []) {
       const parts = nameParts(w).filter((p) => p !== '*');
+      targets.push((parts[parts.length - 1] ?? '').toLowerCase());
       const target = aliases.get(parts.join('.').toLowerCase());
       if (target) this.write(target);
       else this.facts.tablesWritten.push(parts.length >= 2 ? { schema: parts[parts.length - 2]!, name: parts[parts.length - 1]! } : { name: parts[0] ?? '' });
     }
+    return targets;
   }
 
   private drop(d: PNode): void {
@@ -327,10 +369,17 @@ class Builder {
         return;
       case 'createProcedure':
       case 'createFunction':
-      case 'createUdf':
         this.kind('create_function', r);
         this.bodies(c);
         return;
+      case 'createUdf': {
+        // CREATE [AGGREGATE] FUNCTION f RETURNS type SONAME 'lib.so': code from a shared library, which
+        // sqlwarden cannot read (opaque: fail closed)
+        this.kind('create_function', r);
+        const lib = child(c, 'textLiteral');
+        this.facts.opaqueBodies.push(lib ? `SONAME ${sourceText(this.ctx.code, lib)}` : sourceText(this.ctx.code, c));
+        return;
+      }
       case 'createTrigger':
         this.kind('create_trigger', r);
         this.write(child(c, 'tableRef'));
@@ -578,8 +627,13 @@ class Builder {
             push('transaction', sourceText(this.ctx.code, c), { scope: scoped ? 'session' : 'local' });
             continue;
           case 'charsetClause': {
+            // SET CHARACTER SET x / SET CHARSET x: the server sets character_set_client and
+            // character_set_results to x and character_set_connection to @@character_set_database
             const cs = findFirst(c, 'charsetName');
-            push('character_set', cs ? sourceText(this.ctx.code, cs) : 'DEFAULT');
+            const value = cs ? sourceText(this.ctx.code, cs) : 'DEFAULT';
+            push('character_set_client', value);
+            push('character_set_results', value);
+            push('character_set_connection', '@@character_set_database');
             continue;
           }
           case 'internalVariableName': {
@@ -633,6 +687,14 @@ function valueAfter(parent: PNode, nameNode: PNode, code: string): string | unde
     break;
   }
   return undefined;
+}
+
+/** the name a singleTable is referred to by in column qualifiers: its alias, else its table name */
+function tableKey(st: PNode): string {
+  const alias = child(st, 'tableAlias');
+  if (alias) return (nameParts(kids(alias).find((k) => !k.symbol) ?? alias).at(-1) ?? '').toLowerCase();
+  const t = child(st, 'tableRef');
+  return (nameParts(t ?? st).at(-1) ?? '').toLowerCase();
 }
 
 function key(t: TableRef): string {

@@ -14,6 +14,12 @@ const UNK: V = { t: 'unk' };
 export interface WhereVerdict {
   alwaysTrue: boolean;
   noColumns: boolean;
+  /**
+   * the condition does not bound the write: always true, entirely row-independent, an OR with a
+   * row-independent disjunct (`id = ? OR ?`) or with a predicate and its complement
+   * (`x IS NULL OR x IS NOT NULL`, `id = 1 OR id <> 1`), or an AND of such conditions
+   */
+  unbounded: boolean;
 }
 
 /** `opts.reducedLists`: literal lists were shortened before parsing, so IN lists are not exact */
@@ -25,7 +31,112 @@ export function judgeWhere(expr: PNode, opts: { reducedLists: boolean }): WhereV
   } catch {
     alwaysTrue = false; // RangeError on absurd depth: the caller already bounds depth; stay conservative below
   }
-  return { alwaysTrue, noColumns };
+  let unbounded = alwaysTrue || noColumns;
+  if (!unbounded) {
+    try {
+      unbounded = unboundedCond(expr, opts);
+    } catch {
+      unbounded = true; // absurd depth: fail closed
+    }
+  }
+  return { alwaysTrue, noColumns, unbounded };
+}
+
+/** strips `(expr)` and single-child wrappers (expr → boolPri → predicate → bitExpr), down to a simpleExpr */
+function unwrap(n: PNode): PNode {
+  for (;;) {
+    const c = kids(n);
+    const alt = altOf(n);
+    if (alt === 'SimpleExprListContext') {
+      const list = c.find((k) => ruleName(k) === 'exprList');
+      const items = list ? kids(list).filter((k) => ruleName(k) === 'expr') : [];
+      if (items.length !== 1 || c.some((k) => k.getText().toUpperCase() === 'ROW')) return n;
+      n = items[0]!;
+      continue;
+    }
+    if (c.length === 1 && !c[0]!.symbol && (ruleName(n) === 'expr' || ruleName(n) === 'boolPri' || ruleName(n) === 'predicate' || ruleName(n) === 'bitExpr')) {
+      n = c[0]!;
+      continue;
+    }
+    return n;
+  }
+}
+
+function flatten(n: PNode, alt: string, out: PNode[] = []): PNode[] {
+  const u = unwrap(n);
+  if (altOf(u) === alt) {
+    const c = kids(u);
+    flatten(c[0]!, alt, out);
+    flatten(c[2]!, alt, out);
+  } else out.push(u);
+  return out;
+}
+
+/** a condition that does not bound the rows it is applied to (see WhereVerdict.unbounded) */
+export function unboundedCond(expr: PNode, opts: { reducedLists: boolean }): boolean {
+  const e = unwrap(expr);
+  const alt = altOf(e);
+  if (alt === 'ExprOrContext') {
+    const ds = flatten(e, 'ExprOrContext');
+    if (ds.some((d) => unboundedCond(d, opts))) return true;
+    const keys = ds.map(complementKey).filter((k): k is { key: string; neg: boolean } => k !== undefined);
+    for (let i = 0; i < keys.length; i++) for (let j = i + 1; j < keys.length; j++) if (keys[i]!.key === keys[j]!.key && keys[i]!.neg !== keys[j]!.neg) return true;
+    return false;
+  }
+  if (alt === 'ExprAndContext') return flatten(e, 'ExprAndContext').every((d) => unboundedCond(d, opts));
+  if (findFirst(e, 'columnRef') === undefined) {
+    // row-independent: the same for every row (all rows or none) unless provably false
+    return truthOf(evalExpr(e, opts)) !== 'F';
+  }
+  return truthOf(evalExpr(e, opts)) === 'T';
+}
+
+const CMP_COMPLEMENT: Record<string, [string, boolean]> = {
+  '=': ['=', false],
+  '<>': ['=', true],
+  '!=': ['=', true],
+  '<': ['<', false],
+  '>=': ['<', true],
+  '>': ['>', false],
+  '<=': ['>', true],
+};
+
+const txt = (n: PNode): string => n.getText().toLowerCase();
+
+/** a predicate and whether it is negated, so that `p` and `NOT p` (in any spelling) share the key */
+function complementKey(n: PNode): { key: string; neg: boolean } | undefined {
+  const u = unwrap(n);
+  const c = kids(u);
+  switch (altOf(u)) {
+    case 'ExprNotContext':
+    case 'SimpleExprNotContext': {
+      const k = complementKey(c[1]!);
+      return k && { key: k.key, neg: !k.neg };
+    }
+    case 'PrimaryExprCompareContext': {
+      const m = CMP_COMPLEMENT[c[1]!.getText().toUpperCase()];
+      if (!m) return undefined;
+      return { key: `cmp ${txt(c[0]!)} ${m[0]} ${txt(c[2]!)}`, neg: m[1] };
+    }
+    case 'PrimaryExprIsNullContext': {
+      const neg = c.some((k) => k.getText().toUpperCase() === 'NOT' || ruleName(k) === 'notRule');
+      return { key: `isnull ${txt(c[0]!)}`, neg };
+    }
+    case 'ExprIsContext': {
+      if (c.length === 1) return undefined;
+      const words = c.slice(1).map((k) => k.getText().toUpperCase());
+      return { key: `is ${txt(c[0]!)} ${words[words.length - 1]}`, neg: words.includes('NOT') };
+    }
+    default:
+      break;
+  }
+  if (ruleName(u) === 'predicate') {
+    const ops = c.find((k) => ruleName(k) === 'predicateOperations');
+    if (!ops || (altOf(ops) !== 'PredicateExprInContext' && altOf(ops) !== 'PredicateExprBetweenContext' && altOf(ops) !== 'PredicateExprLikeContext')) return undefined;
+    const neg = c.some((k) => ruleName(k) === 'notRule' || (k.symbol !== undefined && k.symbol.text.toUpperCase() === 'NOT'));
+    return { key: `pred ${txt(c[0]!)} ${txt(ops)}`, neg };
+  }
+  return undefined;
 }
 
 function truthOf(v: V | Truth): Truth {
