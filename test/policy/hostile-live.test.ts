@@ -424,21 +424,21 @@ describe('hostile statements through the live proxy (default policy)', () => {
     });
   });
 
-  describe('KNOWN BUG: row-independent WHERE conditions are judged bounded on Postgres', () => {
-    // KNOWN BUG: a WHERE that refers to no column (or only to a parameter, a function argument or a
-    // PL/pgSQL variable) selects every row or none, but the Postgres analyzer counts it as bounded. The
-    // value arrives after the decision (Bind, EXECUTE's arguments, a function call), so every row goes.
-    it.failing('DELETE ... WHERE $1 with $1 = true over the extended protocol', async () => {
+  describe('row-independent WHERE conditions are judged unbounded on Postgres', () => {
+    // Fixed: a WHERE that refers to no column (or only to a parameter, a function argument or a
+    // PL/pgSQL variable) selects every row or none; the value arrives after the decision (Bind,
+    // EXECUTE's arguments, a function call), so it must be judged unbounded.
+    it('DELETE ... WHERE $1 with $1 = true over the extended protocol', async () => {
       await expect(c.query({ text: 'delete from victims where $1', values: [true] })).rejects.toMatchObject(denied(UNBOUNDED));
       await nothingHappened();
     });
 
-    it.failing('DELETE ... WHERE $1 = $2 as a named prepared statement', async () => {
+    it('DELETE ... WHERE $1 = $2 as a named prepared statement', async () => {
       await expect(c.query({ name: `${MARK}_k2`, text: 'delete from victims where $1 = $2', values: [1, 1] })).rejects.toMatchObject(denied(UNBOUNDED));
       await nothingHappened();
     });
 
-    it.failing('PREPARE p(bool) AS DELETE ... WHERE $1; EXECUTE p(true) over the simple protocol', async () => {
+    it('PREPARE p(bool) AS DELETE ... WHERE $1; EXECUTE p(true) over the simple protocol', async () => {
       const k = await client();
       try {
         await expect(k.query(`prepare ${MARK}_k3(bool) as delete from victims where $1; execute ${MARK}_k3(true)`)).rejects.toMatchObject(denied(UNBOUNDED));
@@ -448,7 +448,7 @@ describe('hostile statements through the live proxy (default policy)', () => {
       await nothingHappened();
     });
 
-    it.failing('a SQL function whose DELETE is bounded only by its argument, then called', async () => {
+    it('a SQL function whose DELETE is bounded only by its argument, then called', async () => {
       const k = await client();
       try {
         await expect(k.query(`create function ${MARK}_k4(b bool) returns void language sql as $$ delete from victims where b $$`)).rejects.toMatchObject(denied(UNBOUNDED));
@@ -460,13 +460,13 @@ describe('hostile statements through the live proxy (default policy)', () => {
     });
   });
 
-  // KNOWN BUG: `id IN (SELECT id FROM <the target>)` is caught only when both name the table the same way
-  // and the subquery has no WHERE; schema-qualifying one of them, or `WHERE true` in the subquery, hides it.
-  it.failing.each([
+  // Fixed: `id IN (SELECT id FROM <the target>)` is caught also when one side is schema-qualified with
+  // `public.` and when the subquery has `WHERE true`.
+  it.each([
     ['delete from victims where id in (select id from public.victims)'],
     ['delete from public.victims where id in (select id from victims)'],
     ['delete from victims where id in (select id from victims where true)'],
-  ])('KNOWN BUG: %s deletes every row', async (sql) => {
+  ])('%s deletes every row: denied', async (sql) => {
     await expect(c.query(sql)).rejects.toMatchObject(denied(UNBOUNDED));
     await nothingHappened();
   });

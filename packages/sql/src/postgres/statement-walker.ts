@@ -5,7 +5,7 @@ import type { RawParse, RawText } from './pg-wasm.js';
 import { traceLineage } from './lineage.js';
 import { analyzePlpgsqlTree } from './plpgsql-body.js';
 import { RELATION_OBJECTS, statementKind } from './statement-kind.js';
-import { constantBool, constantText, isAlwaysTrue, type WriteTarget } from './where-eval.js';
+import { constantBool, constantText, isAlwaysTrue, isUnboundedCondition, sameTableName, type WriteTarget } from './where-eval.js';
 
 /** The parser entry points a run needs; each throws AnalysisError when the parser itself fails. */
 export interface ParserAccess {
@@ -70,6 +70,8 @@ interface Ctx {
   depth: number;
   /** settings made by ALTER SYSTEM / ALTER ROLE / ALTER DATABASE: server-wide and persistent */
   persistentSettings?: boolean;
+  /** names that are variables or parameters here, not columns (function parameters, PL/pgSQL variables) */
+  vars?: ReadonlySet<string>;
 }
 
 function unwrap(n: any): [string, any] {
@@ -143,20 +145,20 @@ export class PgAnalysisRun {
   ) {}
 
   /** Parses `sql` and analyses each statement; a parse error throws (the caller decides fail or opaque). */
-  analyzeText(sql: string, depth: number, scope?: Scope): StatementFacts[] {
+  analyzeText(sql: string, depth: number, scope?: Scope, vars?: ReadonlySet<string>): StatementFacts[] {
     const tree = this.parseTree(sql);
     return (tree.stmts ?? []).map((raw: any) => {
       const [type, x] = unwrap(raw.stmt);
       // only a PL/pgSQL function needs its own source text (the PL/pgSQL compiler takes the whole CREATE FUNCTION)
       const text = type === 'CreateFunctionStmt' ? utf8Slice(sql, raw.stmt_location ?? 0, raw.stmt_len) : undefined;
-      return this.statement(type, x, depth, scope, text);
+      return this.statement(type, x, depth, scope, text, vars);
     });
   }
 
   /** Nested SQL text (function bodies, PL/pgSQL statements): statements, or undefined when it does not parse. */
-  tryAnalyzeText(sql: string, depth: number): StatementFacts[] | undefined {
+  tryAnalyzeText(sql: string, depth: number, vars?: ReadonlySet<string>): StatementFacts[] | undefined {
     try {
-      return this.analyzeText(sql, depth);
+      return this.analyzeText(sql, depth, undefined, vars);
     } catch (e) {
       if (e instanceof AnalysisError && e.failure.kind === 'parse_error') return undefined;
       throw e;
@@ -211,10 +213,10 @@ export class PgAnalysisRun {
   }
 
   /** Facts of one statement node. `text` is its source when known (needed for PL/pgSQL function bodies). */
-  statement(type: string, x: any, depth: number, scope: Scope | undefined, text?: string): StatementFacts {
+  statement(type: string, x: any, depth: number, scope: Scope | undefined, text?: string, vars?: ReadonlySet<string>): StatementFacts {
     if (depth > this.limits.maxStatementDepth) throw tooComplex(`statements nested more than ${this.limits.maxStatementDepth} levels deep`);
     const b = new FactsBuilder(statementKind(type, x), type);
-    const ctx: Ctx = { b, access: 'read', scope, depth };
+    const ctx: Ctx = { b, access: 'read', scope, depth, ...(vars && vars.size > 0 ? { vars } : {}) };
     x = x ?? {};
     switch (type) {
       case 'SelectStmt':
@@ -320,7 +322,7 @@ export class PgAnalysisRun {
   private nestedStatement(node: any, ctx: Ctx, text?: string): void {
     const [type, x] = unwrap(node);
     if (!type) return;
-    ctx.b.addNested(this.statement(type, x, ctx.depth + 1, ctx.scope, text));
+    ctx.b.addNested(this.statement(type, x, ctx.depth + 1, ctx.scope, text, ctx.vars));
   }
 
   private tooDeep(): AnalysisError {
@@ -518,7 +520,8 @@ export class PgAnalysisRun {
     const b = ctx.b;
     b.hasWhere = !!x.whereClause;
     this.value(x.whereClause, ctx, 0);
-    if (!x.whereClause || isAlwaysTrue(x.whereClause, x.relation ? targetOf(x.relation) : undefined)) b.unboundedWrite = true;
+    // unbounded: no WHERE, an always-true one, or one that does not depend on the written row
+    if (!x.whereClause || isUnboundedCondition(x.whereClause, x.relation ? targetOf(x.relation) : undefined, ctx.vars)) b.unboundedWrite = true;
   }
 
   private merge(x: any, ctx0: Ctx): void {
@@ -532,8 +535,8 @@ export class PgAnalysisRun {
     // every target row matches when the join condition is always true, or when the source is the
     // target itself joined on one of its columns
     const [st, src] = unwrap(x.sourceRelation);
-    const selfJoin = st === 'RangeVar' && target !== undefined && src.relname === target.name && src.schemaname === target.schema && sameColumnEquality(x.joinCondition);
-    const allMatch = isAlwaysTrue(x.joinCondition, target) || selfJoin;
+    const selfJoin = st === 'RangeVar' && target !== undefined && sameTableName(src.relname, src.schemaname, target.name, target.schema) && sameColumnEquality(x.joinCondition);
+    const allMatch = isUnboundedCondition(x.joinCondition, target, ctx.vars) || selfJoin;
     for (const w of x.mergeWhenClauses ?? []) {
       const [, mw] = unwrap(w);
       if (!mw) continue;
@@ -640,8 +643,10 @@ export class PgAnalysisRun {
     }
     // parameter DEFAULT expressions run at call time
     this.value(x.parameters, ctx, 0);
+    // in the body, a parameter's name is a value that is the same for every row
+    const params = functionParameterNames(x.parameters);
     if (x.sql_body) {
-      this.sqlBody(x.sql_body, ctx);
+      this.sqlBody(x.sql_body, { ...ctx, vars: params });
       return;
     }
     const src = body && body.length > 0 ? String(unwrap(body[0])[1]?.sval ?? '') : undefined;
@@ -651,7 +656,7 @@ export class PgAnalysisRun {
       return;
     }
     if (lang === 'sql' && body!.length === 1) {
-      const nested = this.tryAnalyzeText(src, ctx.depth + 1);
+      const nested = this.tryAnalyzeText(src, ctx.depth + 1, params);
       if (nested) for (const s of nested) b.addNested(s);
       else b.addOpaque(snippet('SQL function body that does not parse', src));
     } else if (lang === 'plpgsql' && text !== undefined) {
@@ -700,11 +705,13 @@ export class PgAnalysisRun {
       ctx.b.addOpaque(snippet('PL/pgSQL body with an unreadable tree', src));
       return;
     }
+    // the block's variables and the function's parameters are values, not columns
+    const vars = plpgsqlVariableNames(tree, this.limits.maxTreeDepth);
     analyzePlpgsqlTree(tree, {
       depth: ctx.depth,
       maxTreeDepth: this.limits.maxTreeDepth,
       builder: ctx.b,
-      analyzeSql: (sql, depth) => this.tryAnalyzeText(sql, depth),
+      analyzeSql: (sql, depth) => this.tryAnalyzeText(sql, depth, vars),
       scan: (sql) => this.scan(sql),
       constantText: (expr) => this.constantText(expr),
     });
@@ -739,4 +746,33 @@ function sameColumnEquality(cond: any): boolean {
   };
   const l = last(x.lexpr);
   return l !== undefined && l === last(x.rexpr);
+}
+
+/** Named parameters of CREATE FUNCTION / PROCEDURE (any mode: IN, OUT, INOUT, VARIADIC, TABLE). */
+function functionParameterNames(params: any[] | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const p of params ?? []) {
+    const [, fp] = unwrap(p);
+    if (typeof fp?.name === 'string' && fp.name !== '') out.add(fp.name);
+  }
+  return out;
+}
+
+/** Names of a PL/pgSQL body's variables (its datums: DECLAREd variables, parameters, FOUND, loop variables). */
+function plpgsqlVariableNames(tree: any, maxDepth: number): Set<string> {
+  const out = new Set<string>();
+  const visit = (v: any, d: number): void => {
+    if (v === null || typeof v !== 'object' || d > maxDepth) return;
+    if (Array.isArray(v)) {
+      for (const e of v) visit(e, d + 1);
+      return;
+    }
+    for (const k of Object.keys(v)) {
+      const c = v[k];
+      if ((k === 'PLpgSQL_var' || k === 'PLpgSQL_rec') && c && typeof c.refname === 'string') out.add(c.refname);
+      if (c !== null && typeof c === 'object') visit(c, d + 1);
+    }
+  };
+  visit(tree, 0);
+  return out;
 }

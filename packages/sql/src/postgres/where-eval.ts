@@ -423,8 +423,18 @@ function or(vals: V[]): V {
   return sawUnk ? UNK : sawNull ? NULLV : FALSE;
 }
 
+/** A schema as written, `public` counted as unqualified (the default search_path's schema). */
+function schemaKey(schema: string | undefined): string | undefined {
+  return schema === undefined || schema === 'public' ? undefined : schema;
+}
+
+/** The same table, as two names may write it: a `public.` schema on either side is ignored. */
+export function sameTableName(aName: string | undefined, aSchema: string | undefined, bName: string | undefined, bSchema: string | undefined): boolean {
+  return aName !== undefined && aName === bName && schemaKey(aSchema) === schemaKey(bSchema);
+}
+
 function isSameTable(rv: any, t: WriteTarget | undefined): boolean {
-  return !!t && rv?.relname === t.name && (rv.schemaname ?? undefined) === t.schema;
+  return !!t && typeof rv?.relname === 'string' && sameTableName(rv.relname, rv.schemaname ?? undefined, t.name, t.schema);
 }
 
 /** A subquery with no FROM, WHERE, GROUP BY, HAVING, LIMIT/OFFSET or set operation. */
@@ -444,7 +454,12 @@ function bareSelect(sel: any): boolean {
 
 /** A subquery reading exactly the written table, unfiltered. */
 function selfTableSelect(sel: any, ctx: Ctx): boolean {
-  if (!sel || sel.whereClause || sel.groupClause || sel.havingClause || sel.limitCount || sel.limitOffset || (sel.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || sel.withClause) return false;
+  if (sel?.whereClause) {
+    // a WHERE that is always true restricts nothing
+    const w = toBool(ev(sel.whereClause, { target: undefined, depth: ctx.depth + 1 }));
+    if (!(w.t === 'bool' && w.v)) return false;
+  }
+  if (!sel || sel.groupClause || sel.havingClause || sel.limitCount || sel.limitOffset || (sel.op ?? 'SETOP_NONE') !== 'SETOP_NONE' || sel.withClause) return false;
   const from: any[] = sel.fromClause ?? [];
   if (from.length !== 1) return false;
   const [ft, rv] = unwrap(from[0]);
@@ -700,4 +715,68 @@ function aExpr(x: any, ctx: Ctx): V {
     default:
       return UNK;
   }
+}
+
+
+/**
+ * Whether a DELETE/UPDATE condition fails to restrict the written rows by their own values: it is
+ * provably true, or it refers to no column of the written row (parameters, PL/pgSQL variables,
+ * function arguments, constants and functions of those are the same for every row, so they select
+ * every row or none) and is not provably false or NULL, or it is an OR with such a disjunct, or an
+ * AND of such conjuncts.
+ *
+ * `vars` are names known to be variables or parameters (PL/pgSQL declarations, function parameters):
+ * an unqualified name among them is not a column. Any other unqualified name counts as a column of
+ * the row, as does a name qualified by the target (its alias or name) and `WHERE CURRENT OF`.
+ */
+export function isUnboundedCondition(expr: any, target: WriteTarget | undefined, vars?: ReadonlySet<string>): boolean {
+  return unbounding(expr, target, vars, 0);
+}
+
+function unbounding(expr: any, target: WriteTarget | undefined, vars: ReadonlySet<string> | undefined, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (isAlwaysTrue(expr, target)) return true;
+  if (!dependsOnRow(expr, target, vars, 0)) {
+    // the same for every row: all rows, unless it is provably false or NULL (then none)
+    const v = toBool(ev(expr, { target, depth: 0 }));
+    return !((v.t === 'bool' && !v.v) || v.t === 'null');
+  }
+  const [type, x] = unwrap(expr);
+  if (type === 'BoolExpr') {
+    const args: any[] = x.args ?? [];
+    if (x.boolop === 'OR_EXPR') return args.some((a) => unbounding(a, target, vars, depth + 1));
+    if (x.boolop === 'AND_EXPR') return args.length > 0 && args.every((a) => unbounding(a, target, vars, depth + 1));
+  }
+  return false;
+}
+
+/** Whether an expression may refer to the written row (unknown shapes count as referring to it). */
+function dependsOnRow(n: any, target: WriteTarget | undefined, vars: ReadonlySet<string> | undefined, depth: number): boolean {
+  if (depth > MAX_DEPTH) return true;
+  if (n === null || typeof n !== 'object') return false;
+  if (Array.isArray(n)) return n.some((e) => dependsOnRow(e, target, vars, depth + 1));
+  const [type, x] = unwrap(n);
+  if (type === 'CurrentOfExpr') return true;
+  if (type === 'ColumnRef') {
+    const fields: any[] = x?.fields ?? [];
+    const parts = fields.map((f) => {
+      const [ft, fx] = unwrap(f);
+      return ft === 'String' ? String(fx?.sval) : undefined;
+    });
+    if (parts.length === 1) return !(parts[0] !== undefined && vars?.has(parts[0]));
+    if (parts.length < 2) return true;
+    const qual = parts[parts.length - 2];
+    if (qual === undefined) return true;
+    // a name qualified by anything other than the written table (another FROM/USING table, a record
+    // variable, the function's name) is not a column of the written row
+    if (!target) return true;
+    return qual === (target.alias ?? target.name);
+  }
+  const body = type ? x : n;
+  if (!body || typeof body !== 'object') return false;
+  for (const k of Object.keys(body)) {
+    const c = body[k];
+    if (c !== null && typeof c === 'object' && dependsOnRow(c, target, vars, depth + 1)) return true;
+  }
+  return false;
 }
