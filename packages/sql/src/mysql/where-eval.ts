@@ -4,6 +4,7 @@
  * column at all (then it is the same for every row: all rows or none).
  */
 import type { PNode } from './grammar-parser.js';
+import { COMPARISON_COMPLEMENTS } from '../comparison-complements.js';
 import { altOf, findFirst, kids, nameParts, ruleName, terminals } from './tree.js';
 
 type V = { t: 'num'; v: number } | { t: 'str'; v: string } | { t: 'null' } | { t: 'col'; key: string } | { t: 'unk' };
@@ -91,15 +92,7 @@ export function unboundedCond(expr: PNode, opts: { reducedLists: boolean }): boo
   return truthOf(evalExpr(e, opts)) === 'T';
 }
 
-const CMP_COMPLEMENT: Record<string, [string, boolean]> = {
-  '=': ['=', false],
-  '<>': ['=', true],
-  '!=': ['=', true],
-  '<': ['<', false],
-  '>=': ['<', true],
-  '>': ['>', false],
-  '<=': ['>', true],
-};
+const CMP_COMPLEMENT = COMPARISON_COMPLEMENTS;
 
 const txt = (n: PNode): string => n.getText().toLowerCase();
 

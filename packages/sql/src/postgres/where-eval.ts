@@ -1,3 +1,4 @@
+import { COMPARISON_COMPLEMENTS } from '../comparison-complements.js';
 /* eslint-disable @typescript-eslint/no-explicit-any -- walks libpg_query's JSON parse tree */
 /**
  * A small three-valued constant evaluator over raw parse-tree expressions, used to decide whether a
@@ -380,14 +381,8 @@ function polarKey(n: any, ctx: Ctx): { key: string; neg: boolean } | undefined {
     const l = canon(x.lexpr, ctx);
     const r = canon(x.rexpr, ctx);
     if (!op || l === undefined || r === undefined) return undefined;
-    const pairs: Record<string, [string, boolean]> = {
-      '=': ['=', false],
-      '<>': ['=', true],
-      '!=': ['=', true],
-      '<': ['<', false],
-      '>=': ['<', true],
-      '>': ['>', false],
-      '<=': ['>', true],
+    const pairs: Record<string, readonly [string, boolean]> = {
+      ...COMPARISON_COMPLEMENTS,
       '~~': ['~~', false],
       '!~~': ['~~', true],
       '~~*': ['~~*', false],
