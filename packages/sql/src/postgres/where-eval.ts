@@ -1,5 +1,5 @@
-import { COMPARISON_COMPLEMENTS } from '../comparison-complements.js';
 /* eslint-disable @typescript-eslint/no-explicit-any -- walks libpg_query's JSON parse tree */
+import { COMPARISON_COMPLEMENTS } from '../comparison-complements.js';
 /**
  * A small three-valued constant evaluator over raw parse-tree expressions, used to decide whether a
  * DELETE/UPDATE/MERGE condition is always true ("unbounded").
