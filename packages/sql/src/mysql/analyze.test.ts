@@ -416,3 +416,17 @@ describe('server-side code and administration', () => {
     expect(one(sql).kind).toBe('other');
   });
 });
+
+describe('table administration statements', () => {
+  beforeAll(() => initMysqlAnalyzer());
+  it.each([
+    ['CHECK TABLE users', 'analyze'],
+    ['CHECKSUM TABLE users', 'analyze'],
+    ['ANALYZE TABLE users', 'analyze'],
+    ['OPTIMIZE TABLE users', 'vacuum'],
+    ['REPAIR TABLE users', 'other'],
+  ])('%s is kind %s', (sql, kind) => {
+    const a = analyzeMysql(sql);
+    expect(a.ok && a.statements[0].kind).toBe(kind);
+  });
+});

@@ -244,6 +244,8 @@ class Builder {
         const tables = child(b, 'tableRefList') ?? child(b, 'tableRef');
         if (w === 'ANALYZE') this.kind('analyze', r);
         else if (w === 'OPTIMIZE') this.kind('vacuum', r);
+        // CHECK TABLE and CHECKSUM TABLE verify and read; they change nothing
+        else if (w === 'CHECK' || w === 'CHECKSUM') this.kind('analyze', r);
         else this.kind('other', `${r}:${w}`);
         if (w === 'OPTIMIZE' || w === 'REPAIR') this.writeAll(tables);
         return;
