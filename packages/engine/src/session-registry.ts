@@ -38,6 +38,7 @@ export class SessionRegistry {
   private readonly byUser = new Map<string, Set<LiveSession>>();
   private readonly expiry = new Map<LiveSession, NodeJS.Timeout>();
   private readonly cancelKeys = new Map<number, CancelKey>();
+  private readonly pidOf = new Map<LiveSession, number>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly offRevoke: () => void;
   private readonly offCancel: () => void;
@@ -88,7 +89,9 @@ export class SessionRegistry {
     const t = this.expiry.get(session);
     if (t) clearTimeout(t);
     this.expiry.delete(session);
-    for (const [pid, k] of this.cancelKeys) if (k.session === session) this.cancelKeys.delete(pid);
+    const pid = this.pidOf.get(session);
+    if (pid !== undefined) this.cancelKeys.delete(pid);
+    this.pidOf.delete(session);
   }
 
   endUser(user: string, reason: EndReason): number {
@@ -110,6 +113,7 @@ export class SessionRegistry {
     while (this.cancelKeys.has(pid));
     const secret = randomInt(-(2 ** 31), 2 ** 31 - 1);
     this.cancelKeys.set(pid, { secret, session });
+    this.pidOf.set(session, pid);
     return { pid, secret };
   }
 

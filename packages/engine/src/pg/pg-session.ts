@@ -217,7 +217,6 @@ export class PgSession implements LiveSession {
           void this.deps.registry.cancel(msg.pid, msg.secret).catch((err: unknown) => this.deps.log.warn('cancel relay failed', { err }));
           return;
         case 'startup':
-          this.startupBuf = Buffer.alloc(0);
           this.onStartupMessage(msg.major, msg.minor, msg.params);
           if (rest.length > 0) this.clientScanner.push(rest);
           return;
@@ -329,7 +328,6 @@ export class PgSession implements LiveSession {
   }
 
   private onAuthMessage(frame: Buffer): void {
-    const user = this.user;
     if (this.phase === Phase.AuthCleartext) {
       const pw = decodePasswordMessage(frame);
       const ok = this.record !== null && verifyCleartextAgainstScram(pw, this.record.scram);
@@ -363,7 +361,6 @@ export class PgSession implements LiveSession {
     }
     this.scram = null;
     if (!result.ok || this.record === null) return this.fail(this.failure ?? 'bad_password', { kind: 'auth_failed' });
-    void user;
     this.phase = Phase.Busy;
     void this.afterAuth(result.serverFinal);
   }
