@@ -144,10 +144,7 @@ const MYSQL_DENIED = new Map<string, string | string[]>([
  * KNOWN BUG: benign corpus statements that are denied today (each test is `it.failing`; remove the entry
  * when fixed). See the report of the policy suites for the reproduction.
  */
-const MYSQL_KNOWN_BUGS = new Map<string, string>([
-  // the grammar (MySQL 8.0.18 era) does not know the VALUES statement (8.0.19): it fails closed as parse-error
-  ['VALUES ROW(1,2), ROW(3,4)', 'the VALUES statement does not parse'],
-]);
+const MYSQL_KNOWN_BUGS = new Map<string, string>([]);
 
 const who: Principal = Object.freeze({ agent: 'corpus-agent', labels: {}, target: 'app', credentialId: 'c', user: 'u', sessionId: 's' });
 let decider: PolicyDecider;

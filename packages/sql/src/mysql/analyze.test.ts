@@ -73,6 +73,7 @@ describe('statement kinds', () => {
     ['DO SLEEP(1)', 'do'],
     ['KILL 1', 'other'],
     ['TABLE t', 'select'],
+    ['VALUES ROW(1, 2), ROW(3, 4)', 'select'],
     ['ALTER INSTANCE ROTATE INNODB MASTER KEY', 'alter_system'],
   ])('%s → %s', (sql, kind) => {
     expect(one(sql).kind).toBe(kind);
@@ -428,5 +429,26 @@ describe('table administration statements', () => {
   ])('%s is kind %s', (sql, kind) => {
     const a = analyzeMysql(sql);
     expect(a.ok && a.statements[0].kind).toBe(kind);
+  });
+});
+
+describe('VALUES statement (MySQL 8.0.19+), read as the UNION ALL of SELECTs it is', () => {
+  test('what its rows read and call is seen', () => {
+    const f = one("VALUES ROW(1, (SELECT secret FROM vault.keys LIMIT 1)), ROW(SLEEP(1), 'a,b') ORDER BY column_1 LIMIT 1");
+    expect(f.kind).toBe('select');
+    expect(names(f.tablesRead)).toEqual(['vault.keys']);
+    expect(f.functions).toContain('sleep');
+    expect(f.hasLimit).toBe(true);
+  });
+  test("MariaDB's VALUES (...), (...) too", () => {
+    const f = one('VALUES (1, 2), ((SELECT b FROM s.t LIMIT 1), 4)');
+    expect(f.kind).toBe('select');
+    expect(names(f.tablesRead)).toEqual(['s.t']);
+  });
+  test('a statement after it is still judged', () => {
+    expect(facts('VALUES ROW(1); DROP TABLE t').map((s) => s.kind)).toEqual(['select', 'drop_table']);
+  });
+  test.each(['VALUES ROW(1, 2), ROW(3)', 'VALUES ROW()', 'VALUES (1, 2), ROW(3, 4)', 'VALUES ROW(1,) '])('malformed %s fails closed', (sql) => {
+    expect(failure(sql).kind).toBe('parse_error');
   });
 });

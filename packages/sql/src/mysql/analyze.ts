@@ -8,6 +8,7 @@ import { GrammarSqlMode, parseOneStatement, type GrammarParse, type PNode } from
 import { lexMysql, type LexedStatement } from './lexer.js';
 import { reduceStatement } from './literal-lists.js';
 import { buildStatementFacts, NestedFailure, type FactsContext } from './statement-facts.js';
+import { rewriteValuesStatement } from './values-statement.js';
 
 export interface MysqlAnalyzeOptions {
   /** UTF-8 bytes of the whole string; default 1 MiB */
@@ -161,11 +162,12 @@ function analyzeText(sql: string, limits: Limits, level: number, deadline: numbe
     if (reduced.tokenCount > limits.maxTokens) {
       throw new Failure({ kind: 'too_complex', message: `${reduced.tokenCount} tokens in one statement (limit ${limits.maxTokens})` });
     }
-    const parsed = parseOneStatement(synonyms(reduced.code), { timeoutMs: timeLeft() });
-    if (!parsed.ok) throw parseFailure(parsed, stmt.start, reduced.reducedLists);
+    const code = firstWord === 'VALUES' ? rewriteValuesStatement(reduced.code) : synonyms(reduced.code);
+    const parsed = parseOneStatement(code, { timeoutMs: timeLeft() });
+    if (!parsed.ok) throw parseFailure(parsed, stmt.start, reduced.reducedLists || code !== reduced.code);
     const simple = parsed.tree.children?.[0];
     if (!simple) throw new Failure({ kind: 'parse_error', message: 'empty statement' });
-    facts.push(buildFacts(simple, factsContext(reduced.code, reduced.reducedLists, stmt.hints)));
+    facts.push(buildFacts(simple, factsContext(code, reduced.reducedLists, stmt.hints)));
     normalized.push(reduced.normalized);
     canonical.push(reduced.canonical);
   }
