@@ -31,7 +31,10 @@ const ALTER_SYSTEM_VALUE = '77kB';
 const DROP = 'no-drop-or-truncate';
 const UNBOUNDED = 'no-unbounded-writes';
 const ADMIN = 'no-server-admin-functions';
-const LEXER = 'no-session-identity-or-lexer-changes';
+const IDENTITY = 'no-session-identity-changes';
+const SEARCH_PATH = 'no-search-path-changes';
+const ESCAPES = 'no-string-escape-changes';
+const ENCODING = 'no-unsafe-client-encoding';
 const PARSE = 'parse-error';
 const OPAQUE = 'opaque-body';
 
@@ -109,20 +112,20 @@ const CASES: Hostile[] = [
   { name: 'CREATE ROLE superuser', sql: `create role ${MARK}_evil superuser login`, rule: 'no-privilege-changes' },
   { name: 'CREATE EXTENSION', sql: 'create extension if not exists plpgsql', rule: 'no-extensions-or-libraries' },
   { name: 'LOAD', sql: "load 'auto_explain'", rule: 'no-extensions-or-libraries' },
-  // settings that change lexing or identity
-  { name: 'set_config(standard_conforming_strings, off)', sql: "select set_config('standard_conforming_strings','off',false)", rule: LEXER },
-  { name: 'schema-qualified set_config of search_path', sql: "select pg_catalog.set_config('search_path', 'evil', false)", rule: LEXER },
-  { name: 'set_config with a computed name', sql: "select set_config(lower('SEARCH_PATH'), 'evil', false)", rule: LEXER },
-  { name: "set_config with a U&'' name", sql: "select set_config(U&'search\\005fpath', 'evil', false)", rule: LEXER },
-  { name: 'set_config with a concatenated name', sql: "select set_config('search_' || 'path', 'evil', false)", rule: LEXER },
-  { name: 'set_config in a scalar subquery', sql: "select (select set_config('search_path', 'evil', false) from victims limit 1)", rule: LEXER },
-  { name: 'SET client_encoding', sql: "set client_encoding = 'SJIS'", rule: LEXER },
-  { name: 'SET NAMES', sql: "SET NAMES 'SJIS'", rule: LEXER },
-  { name: 'SET standard_conforming_strings', sql: 'set standard_conforming_strings = off', rule: LEXER },
-  { name: 'SET search_path', sql: 'set search_path = evil, public', rule: LEXER },
-  { name: 'SET application_name', sql: "set application_name = 'someone-else'", rule: LEXER },
-  { name: 'SET ROLE', sql: 'set role postgres', rule: LEXER },
-  { name: 'SET SESSION AUTHORIZATION', sql: 'set session authorization default', rule: LEXER },
+  // settings that change lexing or identity (a setting whose name cannot be told matches every settings rule: the first decides)
+  { name: 'set_config(standard_conforming_strings, off)', sql: "select set_config('standard_conforming_strings','off',false)", rule: ESCAPES },
+  { name: 'schema-qualified set_config of search_path', sql: "select pg_catalog.set_config('search_path', 'evil', false)", rule: SEARCH_PATH },
+  { name: 'set_config with a computed name', sql: "select set_config(lower('SEARCH_PATH'), 'evil', false)", rule: IDENTITY },
+  { name: "set_config with a U&'' name", sql: "select set_config(U&'search\\005fpath', 'evil', false)", rule: SEARCH_PATH },
+  { name: 'set_config with a concatenated name', sql: "select set_config('search_' || 'path', 'evil', false)", rule: SEARCH_PATH },
+  { name: 'set_config in a scalar subquery', sql: "select (select set_config('search_path', 'evil', false) from victims limit 1)", rule: SEARCH_PATH },
+  { name: 'SET client_encoding', sql: "set client_encoding = 'SJIS'", rule: ENCODING },
+  { name: 'SET NAMES', sql: "SET NAMES 'SJIS'", rule: ENCODING },
+  { name: 'SET standard_conforming_strings', sql: 'set standard_conforming_strings = off', rule: ESCAPES },
+  { name: 'SET search_path', sql: 'set search_path = evil, public', rule: SEARCH_PATH },
+  { name: 'SET application_name', sql: "set application_name = 'someone-else'", rule: IDENTITY },
+  { name: 'SET ROLE', sql: 'set role postgres', rule: IDENTITY },
+  { name: 'SET SESSION AUTHORIZATION', sql: 'set session authorization default', rule: IDENTITY },
 ];
 
 /**

@@ -145,8 +145,8 @@ describe('sqlwarden policy (the built CLI)', () => {
     it('prints MySQL facts (--dialect mysql)', () => {
       const r = run('explainMysql');
       expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^decision: deny by rule "no-session-identity-or-lexer-changes": /);
-      expect(r.stdout).toContain('\nstatement 1: deny (no-session-identity-or-lexer-changes); matched no-session-identity-or-lexer-changes\n  kind set (');
+      expect(r.stdout).toMatch(/^decision: deny by rule "no-unsafe-mysql-charset": /);
+      expect(r.stdout).toContain('\nstatement 1: deny (no-unsafe-mysql-charset); matched no-unsafe-mysql-charset\n  kind set (');
       expect(r.stdout).toContain('\n  sets names=gbk\n');
     });
 
@@ -172,9 +172,9 @@ describe('sqlwarden policy (the built CLI)', () => {
       const r = run('explainMysqlJson');
       expect(r.code).toBe(0);
       const j = JSON.parse(r.stdout) as JsonExplain;
-      expect(j.decision).toMatchObject({ kind: 'deny', ruleId: 'no-session-identity-or-lexer-changes' });
+      expect(j.decision).toMatchObject({ kind: 'deny', ruleId: 'no-unsafe-sql-mode' });
       expect(j.statements.map((s) => s.facts.kind)).toEqual(['set']);
-      expect(j.statements[0]?.facts.settings).toEqual([expect.objectContaining({ name: 'sql_mode', value: expect.stringContaining('ANSI_QUOTES') })]);
+      expect(j.statements[0]?.facts.settings).toEqual([expect.objectContaining({ name: 'sql_mode', value: expect.stringContaining('ANSI_QUOTES'), constant: expect.stringContaining('ANSI_QUOTES') })]);
     });
 
     it('judges as the agent, labels and target given, against --policies DIR (a review with its timeout)', () => {

@@ -2,6 +2,7 @@ import type { Analysis, AnalysisFailure, Dialect, StatementFacts, TableRef } fro
 import type { Decision, Principal } from './decision.js';
 import { anyGlob, type Glob } from './glob.js';
 import { READ_ONLY_KINDS, type FactsMatch, type PolicySet, type Rule, type RuleAction, type TablePattern, type WhoMatch } from './model.js';
+import { settingsMatch } from './setting-patterns.js';
 
 /** Where a statement sits in the analysed string: "1", "2", "1.1" (first nested statement of the first), ... */
 export interface JudgedStatement {
@@ -100,11 +101,8 @@ export function factsMatch(m: FactsMatch, f: StatementFacts, action: RuleAction,
     const fns = m.functions;
     if (!f.functions.some((fn) => fns.some((g) => functionMatches(g, fn, action)))) return false;
   }
-  if (m.settings) {
-    const settings = m.settings;
-    // "*" is a setting whose name is unknown (RESET ALL, set_config with a computed name): a restriction matches it
-    if (!f.settings.some((s) => anyGlob(settings, s.name) || (s.name === '*' && action !== 'allow'))) return false;
-  }
+  // names and values (see setting-patterns.ts); "*" (a setting whose name is unknown) matches every restriction
+  if (m.settings && !settingsMatch(m.settings, f.settings, action)) return false;
   if (m.globalSettings !== undefined && m.globalSettings !== f.settings.some((s) => s.global === true || s.persist === true)) return false;
   if (m.fingerprints) {
     const fp = fingerprint();

@@ -15,8 +15,18 @@ function escapeRe(c: string): string {
 }
 
 export function compileGlob(pattern: string): Glob {
-  const source = pattern.toLowerCase();
-  if (!/[*?]/.test(source)) return { source, test: (v) => v.toLowerCase() === source };
+  return compile(pattern, false);
+}
+
+/** A glob that compares as written (for quoted Postgres identifiers, which keep their case). */
+export function compileCaseSensitiveGlob(pattern: string): Glob {
+  return compile(pattern, true);
+}
+
+function compile(pattern: string, caseSensitive: boolean): Glob {
+  const source = caseSensitive ? pattern : pattern.toLowerCase();
+  const fold = caseSensitive ? (v: string): string => v : (v: string): string => v.toLowerCase();
+  if (!/[*?]/.test(source)) return { source, test: (v) => fold(v) === source };
   if (source === '**') return { source, test: () => true };
   let re = '^';
   for (let i = 0; i < source.length; i++) {
@@ -30,7 +40,7 @@ export function compileGlob(pattern: string): Glob {
     else re += escapeRe(c);
   }
   const rx = new RegExp(re + '$', 's');
-  return { source, test: (v) => rx.test(v.toLowerCase()) };
+  return { source, test: (v) => rx.test(fold(v)) };
 }
 
 export function anyGlob(globs: readonly Glob[], value: string): boolean {

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { STATEMENT_KINDS, type Dialect } from '@sqlwarden/sql';
 import { didYouMean, readYaml, type Field, type MapField, type YamlIssue } from '@sqlwarden/yaml';
 import { compileGlob, type Glob } from './glob.js';
+import { readSettingPatterns } from './setting-patterns.js';
 import {
   DETECTORS,
   type Detector,
@@ -23,6 +24,8 @@ export interface PolicyIssue extends YamlIssue {
 export type PolicyLoadResult = { ok: true; policy: PolicySet } | { ok: false; issues: PolicyIssue[] };
 
 export interface LoadOptions {
+  /** false: masks that use `hash` are refused (no key configured); undefined: not checked (lint without a config) */
+  hashKeyConfigured?: boolean;
   /** computes the fingerprint of a SQL pattern (`?` for literals) in a dialect; null when it does not parse */
   fingerprint(dialect: Dialect, sql: string): string | null;
   /** the version number the new set gets */
@@ -136,6 +139,10 @@ export function loadPolicySources(sources: { file: string; text: string }[], opt
       for (const item of top.get('masks').list() ?? []) {
         const m = readMask(item, file);
         if (!m) continue;
+        if (m.function === 'hash' && opts.hashKeyConfigured === false) {
+          item.fail(`mask "${m.id}": the hash function needs masking.hash_key (at least 16 bytes) in sqlwarden.yaml`);
+          continue;
+        }
         const prev = ids.get(m.id.toLowerCase());
         if (prev) item.fail(`duplicate id "${m.id}" (also in ${basename(prev)})`);
         else {
@@ -264,7 +271,7 @@ function readMatch(m: MapField, opts: LoadOptions): FactsMatch {
   if (schemas) match.schemas = schemas;
   const functions = globs(m.get('functions'));
   if (functions) match.functions = functions;
-  const settings = globs(m.get('settings'));
+  const settings = readSettingPatterns(m.get('settings'));
   if (settings) match.settings = settings;
   const globalSettings = m.get('global_settings').bool();
   if (globalSettings !== undefined) match.globalSettings = globalSettings;

@@ -10,6 +10,29 @@ export interface TablePattern {
   table: Glob;
 }
 
+/** One value pattern of a `settings` entry (a glob; `DEFAULT` alone stands for a reset). */
+export interface ValuePattern {
+  source: string;
+  /** case-insensitive */
+  glob: Glob;
+  /** as written, for double-quoted list items (Postgres quoted identifiers keep their case) */
+  exact: Glob;
+  /** the pattern is the word DEFAULT: it matches a reset (RESET x, SET x TO DEFAULT), never a value */
+  reset: boolean;
+}
+
+/**
+ * One entry of `match.settings`: a setting-name glob, alone (any value) or with conditions on the
+ * value's constant (see setting-patterns.ts for the semantics).
+ */
+export interface SettingPattern {
+  names: Glob[];
+  values?: ValuePattern[];
+  exceptValues?: ValuePattern[];
+  /** the value is a comma-separated list (sql_mode, search_path): its items are matched one by one */
+  list: boolean;
+}
+
 /** Conditions on who is asking; every present condition must hold. */
 export interface WhoMatch {
   agents?: Glob[];
@@ -26,7 +49,7 @@ export interface FactsMatch {
   tablesWritten?: TablePattern[];
   schemas?: Glob[];
   functions?: Glob[];
-  settings?: Glob[];
+  settings?: SettingPattern[];
   /** a setting changed for the whole server (MySQL SET GLOBAL / PERSIST, ALTER SYSTEM/ROLE/DATABASE ... SET) */
   globalSettings?: boolean;
   /** `where: unbounded` */

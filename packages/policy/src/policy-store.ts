@@ -26,6 +26,8 @@ export class PolicyStore {
     readonly dir: string,
     private readonly analyze: (dialect: Dialect, sql: string) => Analysis,
     private readonly events: PolicyStoreEvents = {},
+    /** whether masking.hash_key is configured (masks using `hash` are refused without it) */
+    private readonly hashKeyConfigured?: boolean,
   ) {}
 
   get policy(): PolicySet | null {
@@ -38,6 +40,7 @@ export class PolicyStore {
       version: this.version + 1,
       fingerprint: (d, sql) => patternFingerprint(d, sql, this.analyze),
       env: process.env,
+      hashKeyConfigured: this.hashKeyConfigured,
     });
     if (result.ok) {
       this.version = result.policy.version;

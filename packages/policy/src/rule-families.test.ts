@@ -545,69 +545,151 @@ describe('default policy: no-extensions-or-libraries', () => {
   });
 });
 
-describe('default policy: no-session-identity-or-lexer-changes', () => {
-  const D = 'deny:no-session-identity-or-lexer-changes';
+describe('default policy: settings (identity, search_path, string escapes, encodings, sql_mode)', () => {
+  const ID = 'deny:no-session-identity-changes';
+  const SP = 'deny:no-search-path-changes';
+  const ESC = 'deny:no-string-escape-changes';
+  const ENC = 'deny:no-unsafe-client-encoding';
+  const CS = 'deny:no-unsafe-mysql-charset';
+  const MODE = 'deny:no-unsafe-sql-mode';
   it.each<Row>([
-    pg("set client_encoding = 'SJIS'", D),
-    pg("set client_encoding to 'SJIS'", D),
-    pg("set session client_encoding = 'SJIS'", D),
-    pg("SET CLIENT_ENCODING TO 'x'", D),
-    pg('set "client_encoding" to \'x\'', D),
-    pg('set client_encoding = default', D),
-    pg('reset client_encoding', D),
-    pg("set names 'SJIS'", D),
-    pg('set standard_conforming_strings = off', D),
-    pg('SET standard_conforming_strings = on', D),
-    pg('set backslash_quote = on', D),
-    pg('set escape_string_warning = off', D),
-    pg('set search_path to myschema, public', D),
-    pg('set local search_path = x', D),
-    pg('set search_path = default', D),
-    pg("set application_name = 'someone-else'", D),
-    pg('set role postgres', D),
-    pg('reset role', D),
-    pg("set session authorization 'x'", D),
-    pg('set session authorization default', D),
-    pg('set session_replication_role = replica', D),
-    pg('reset all', D), // resets every setting: the names are not known
-    pg("select set_config('standard_conforming_strings', 'off', false)", D),
-    pg("select pg_catalog.set_config('standard_conforming_strings', 'off', false)", D),
-    pg("select set_config('client_encoding', 'SJIS', true)", D),
-    pg("select * from set_config('search_path', 'x', false)", D),
-    pg("select set_config('role', 'postgres', false)", D),
-    pg("select set_config(lower('ROLE'), 'postgres', false)", D), // a computed name matches every restriction
+    // who the session is: any value
+    pg("set application_name = 'someone-else'", ID),
+    pg('set role postgres', ID),
+    pg('SET ROLE x', ID),
+    pg('reset role', ID),
+    pg("set session authorization 'x'", ID),
+    pg('set session authorization default', ID),
+    pg('set session_replication_role = replica', ID),
+    pg("select set_config('role', 'postgres', false)", ID),
+    my('set role r', ID),
+    my('set default role all to u', ID),
+    // settings whose names cannot be told match every settings rule; the first one in the file decides
+    pg('reset all', ID),
+    pg("select set_config(lower('ROLE'), 'postgres', false)", ID),
+    pg("select set_config(lower('SEARCH_PATH'), 'public', false)", ID),
+    // search_path: only public, "$user" and pg_catalog
+    pg('set search_path to myschema, public', SP),
+    pg('SET search_path TO secret, public', SP),
+    pg('set local search_path = x', SP),
+    pg("SET search_path TO 'Public'", SP), // a quoted name keeps its case: another schema
+    pg('SET search_path TO "Public"', SP),
+    pg("SET search_path = 'public, secret'", SP), // one schema named "public, secret"
+    pg("select * from set_config('search_path', 'x', false)", SP),
+    pg("select set_config('search_path', 'public, evil', false)", SP),
+    pg("select set_config('search_path', '\"Public\"', false)", SP),
+    pg("select set_config('search_path', 'default', false)", SP), // a schema named default, not a reset
+    pg("select set_config('search_path', current_setting('my.path'), false)", SP),
+    pg("select set_config('search_path', 'pub' || 'lic', false)", SP), // not literals: not a constant
+    pg("select set_config('search_' || 'path', 'public', false)", SP),
+    pg('set search_path from current', SP),
+    pg("do $$ begin set search_path = evil; end $$", SP),
+    pg("do $$ begin perform set_config('search_path', 'evil', false); end $$", SP),
+    pg('SET search_path TO "$user", public', 'allow'),
+    pg("SET search_path = public", 'allow'),
+    pg("SET search_path TO 'public', '$user'", 'allow'),
+    pg('set search_path = pg_catalog, public', 'allow'),
+    pg('set search_path = default', 'allow'),
+    pg('reset search_path', 'allow'),
+    pg("select set_config('search_path', 'Public, \"$user\"', false)", 'allow'), // unquoted names fold to lower case
+    pg("SELECT pg_catalog.set_config('search_path', '', false)", 'allow'), // pg_dump: only pg_catalog is searched
+    pg("create function f() returns int language sql set search_path = public as 'select 1'", 'allow'),
+    // string escapes
+    pg('set standard_conforming_strings = off', ESC),
+    pg("set standard_conforming_strings = 'false'", ESC),
+    pg('set standard_conforming_strings = 0', ESC),
+    pg("select set_config('standard_conforming_strings', 'off', false)", ESC),
+    pg("select pg_catalog.set_config('standard_conforming_strings', 'off', false)", ESC),
+    pg("create function f() returns void language sql set standard_conforming_strings = off as 'select 1'", ESC),
+    pg('set backslash_quote = on', ESC),
+    pg("set backslash_quote = 'true'", ESC),
+    pg('SET standard_conforming_strings = on', 'allow'),
+    pg('SET standard_conforming_strings TO true', 'allow'),
+    pg('reset standard_conforming_strings', 'allow'),
+    pg('set backslash_quote = safe_encoding', 'allow'),
+    pg('set backslash_quote = off', 'allow'),
+    pg('set escape_string_warning = off', 'allow'), // only a warning, and only when standard_conforming_strings is off
+    // client encodings
+    pg("set client_encoding = 'SJIS'", ENC),
+    pg("SET client_encoding TO 'SJIS'", ENC),
+    pg("set session client_encoding = 'SJIS'", ENC),
+    pg("SET CLIENT_ENCODING TO 'x'", ENC),
+    pg('set "client_encoding" to \'x\'', ENC),
+    pg("set names 'SJIS'", ENC),
+    pg("set client_encoding = 'shift_jis_2004'", ENC),
+    pg("set client_encoding = 'BIG5'", ENC),
+    pg("set client_encoding = 'gbk'", ENC),
+    pg("set client_encoding = 'UHC'", ENC),
+    pg("set client_encoding = 'GB18030'", ENC),
+    pg("set client_encoding = 'JOHAB'", ENC),
+    pg("set client_encoding = 'WIN932'", ENC),
+    pg("select set_config('client_encoding', 'SJIS', true)", ENC),
+    pg("SET client_encoding TO 'UTF8'", 'allow'),
+    pg("set names 'utf-8'", 'allow'),
+    pg("set client_encoding = 'unicode'", 'allow'),
+    pg("set client_encoding = 'LATIN1'", 'allow'),
+    pg("set client_encoding = 'WIN1252'", 'allow'),
+    pg("set client_encoding = 'EUC_JP'", 'allow'),
+    pg("set client_encoding = 'ISO_8859_5'", 'allow'),
+    pg('set client_encoding = default', 'allow'),
+    pg('reset client_encoding', 'allow'),
     pg("alter database d set client_encoding = 'SJIS'", 'deny:no-server-wide-settings'),
     pg('alter database d set search_path = x', 'deny:no-server-wide-settings'),
-    pg("do $$ begin set search_path = evil; end $$", D),
-    pg("do $$ begin perform set_config('search_path', 'evil', false); end $$", D),
-    pg("create function f() returns void language sql set standard_conforming_strings = off as 'select 1'", D),
-    my('SET NAMES utf8mb4', D),
-    my('SET NAMES gbk', D),
-    my("set names 'gbk'", D),
-    my('SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci', D),
-    my('/*!40101 SET NAMES utf8mb4 */', D),
-    my('set @@names = 1', D),
-    my('SET character_set_client = gbk', D),
-    my('SET @@character_set_client = gbk', D),
-    my("set session character_set_client = 'gbk'", D),
-    my("set @@session.character_set_connection = 'gbk'", D),
-    my('SET character_set_results = NULL', D),
-    my("SET sql_mode = ''", D),
-    my("SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'", D),
-    my("SET SESSION sql_mode = 'ANSI_QUOTES'", D),
-    my("set @@sql_mode := 'ANSI'", D),
+    // MySQL character sets
+    my('SET NAMES gbk', CS),
+    my("set names 'gbk'", CS),
+    my('SET NAMES sjis', CS),
+    my('SET NAMES big5 COLLATE big5_chinese_ci', CS),
+    my('set @@names = 1', CS),
+    my('SET character_set_client = gbk', CS),
+    my('SET @@character_set_client = gbk', CS),
+    my("set session character_set_client = 'gbk'", CS),
+    my("set @@session.character_set_connection = 'gbk'", CS),
+    my('SET character_set_client = @saved_cs_client', CS), // not a constant
+    my('SET collation_connection = cp932_japanese_ci', CS),
+    my('SET CHARACTER SET gbk', CS),
+    my('SET CHARSET gbk', CS),
+    my('SET CHARACTER SET utf8mb4', CS), // also sets character_set_connection to @@character_set_database
+    my('SET NAMES utf8mb4', 'allow'),
+    my("SET NAMES 'utf8mb4' COLLATE 'utf8mb4_unicode_ci'", 'allow'),
+    my('SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci', 'allow'),
+    my('/*!40101 SET NAMES utf8mb4 */', 'allow'),
+    my('SET NAMES latin1', 'allow'),
+    my('SET NAMES DEFAULT', 'allow'),
+    my('SET character_set_results = NULL', 'allow'),
+    my('SET character_set_client = utf8mb4', 'allow'),
+    my('SET collation_connection = utf8mb4_general_ci', 'allow'),
+    // MySQL sql_mode
+    my("SET sql_mode='ANSI_QUOTES'", MODE),
+    my("SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'", MODE),
+    my("SET SESSION sql_mode = 'ANSI_QUOTES'", MODE),
+    my("set @@sql_mode := 'ANSI'", MODE),
+    my("SET sql_mode = 'STRICT_TRANS_TABLES,PIPES_AS_CONCAT'", MODE),
+    my("SET sql_mode = 'traditional, ignore_space'", MODE),
+    my("SET sql_mode = 'HIGH_NOT_PRECEDENCE'", MODE),
+    my("SET sql_mode = 'EMPTY_STRING_IS_NULL'", MODE),
+    my("SET sql_mode = 'ORACLE'", MODE),
+    my('SET sql_mode = 4', MODE), // a bit mask (4 is ANSI_QUOTES)
+    my("set sql_mode = (select 'ANSI')", MODE),
+    my('SET SESSION sql_mode = @x', MODE),
+    my("SET sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')", MODE),
+    my("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')", MODE),
+    my("SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'; select 1", MODE),
+    my("SELECT /*+ SET_VAR(sql_mode='ANSI_QUOTES') */ 1", MODE),
     my("SET GLOBAL sql_mode = ''", 'deny:no-server-wide-settings'),
     my("set persist sql_mode = ''", 'deny:no-server-wide-settings'),
-    my("set sql_mode = (select 'ANSI')", D),
-    my('SET SESSION sql_mode = @x', D),
-    my("SET sql_mode = CONCAT(@@sql_mode, ',STRICT_TRANS_TABLES')", D),
-    my("set session autocommit = 1, sql_mode = ''", D),
-    my("SET @@session.sql_mode = 'NO_BACKSLASH_ESCAPES'; select 1", D),
-    my('set role r', D),
-    my('set default role all to u', D),
+    my("SET sql_mode = ''", 'allow'),
+    my("set session autocommit = 1, sql_mode = ''", 'allow'),
+    my('SET sql_mode = DEFAULT', 'allow'),
+    my("SET SESSION sql_mode='STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'", 'allow'),
+    my("SET @@SESSION.sql_mode = 'TRADITIONAL,ONLY_FULL_GROUP_BY'", 'allow'),
+    my("SELECT /*+ SET_VAR(sql_mode='STRICT_ALL_TABLES') */ 1", 'allow'),
     // settings that do not change how statements are read or who runs them
     pg("set work_mem = '64MB'", 'allow'),
     pg("set timezone = 'UTC'", 'allow'),
+    pg("SET SESSION timezone TO 'UTC'", 'allow'),
+    pg("SET client_min_messages TO 'warning'", 'allow'),
+    pg('SET intervalstyle = iso_8601', 'allow'),
     pg('set statement_timeout = 0', 'allow'),
     pg("set local lock_timeout = '1s'", 'allow'),
     pg('reset work_mem', 'allow'),
@@ -624,18 +706,18 @@ describe('default policy: no-session-identity-or-lexer-changes', () => {
     check(decider, row);
   });
 
-  // fixed (MySQL): SET CHARACTER SET gbk (and SET CHARSET gbk) is reported as the settings the server
-  // changes (character_set_client, character_set_results, character_set_connection), which the default
-  // policy's `character_set_*` matches.
-  // KNOWN BUG (Postgres): UPDATE pg_settings SET setting = ... WHERE name = ... is how SET is spelled as
-  // DML (pg_settings has an ON UPDATE rule calling set_config); it is judged as a plain bounded UPDATE.
+  it('the settings rules of the shipped policy', () => {
+    const ids = defaultPolicy.rules.filter((r) => r.match.settings).map((r) => r.id);
+    expect(ids).toEqual(['no-session-identity-changes', 'no-search-path-changes', 'no-string-escape-changes', 'no-unsafe-client-encoding', 'no-unsafe-mysql-charset', 'no-unsafe-sql-mode']);
+  });
+
+  // UPDATE pg_settings SET setting = ... WHERE name = ... is SET spelled as DML (pg_settings has an
+  // ON UPDATE rule calling set_config): no-catalog-writes refuses it
   it.each<Row>([
-    my('SET CHARACTER SET gbk', D),
-    my('SET CHARSET gbk', D),
-    pg("update pg_settings set setting = 'off' where name = 'standard_conforming_strings'", D),
-    pg("update pg_catalog.pg_settings set setting = 'evil' where name = 'search_path'", D),
-  ])('KNOWN BUG (lexer settings): %s [%s] → %s', (...row) => {
-    checkDenied(decider, row);
+    pg("update pg_settings set setting = 'off' where name = 'standard_conforming_strings'", 'deny:no-catalog-writes'),
+    pg("update pg_catalog.pg_settings set setting = 'evil' where name = 'search_path'", 'deny:no-catalog-writes'),
+  ])('UPDATE pg_settings: %s [%s] → %s', (...row) => {
+    check(decider, row);
   });
 });
 

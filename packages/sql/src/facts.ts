@@ -86,6 +86,23 @@ export interface SettingFact {
   name: string;
   /** the value as text; absent for RESET / SET ... TO DEFAULT */
   value?: string;
+  /**
+   * The value as a plain constant, when (and only when) it is one; policies match setting values on
+   * this. MySQL: a string literal unquoted (adjacent literals joined; no charset introducer, no
+   * X''/B''/N''), a decimal number, or a bare word (ON, OFF, utf8mb4, NULL, TRUE). Postgres: the
+   * literal argument(s) of SET, joined with ", " as the server joins them (elements of search_path,
+   * temp_tablespaces and the *_preload_libraries lists are double-quoted when not a plain lower-case
+   * name, as the server stores them); set_config() only when both its name and its value are literals.
+   * Absent for anything computed: expressions, variables (@@x, @x), function calls, subqueries,
+   * concatenations, SET ... FROM CURRENT, and for resets (see `reset`).
+   */
+  constant?: string;
+  /**
+   * RESET x, RESET ALL, SET x TO DEFAULT, MySQL `SET x = DEFAULT` / `SET NAMES DEFAULT`: the setting
+   * goes back to its default (Postgres: the session's starting value; MySQL: the global value).
+   * A string that spells 'default' is a value, not a reset.
+   */
+  reset?: true;
   /** SET LOCAL / SET SESSION / set_config(..., is_local) */
   scope: 'session' | 'local';
   /** MySQL: SET GLOBAL / PERSIST / PERSIST_ONLY / @@global.x: server-wide, seen by other sessions */

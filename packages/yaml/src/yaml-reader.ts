@@ -109,6 +109,11 @@ export class Field {
     return isSeq(this.node);
   }
 
+  /** True when the value is a mapping (to accept "a string or a mapping"). */
+  get isMap(): boolean {
+    return isMap(this.node);
+  }
+
   list(): Field[] | undefined {
     if (!this.present) return undefined;
     if (!isSeq(this.node)) return this.fail('must be a list');

@@ -3,6 +3,7 @@
  */
 import { emptyFacts, type SettingFact, type StatementFacts, type StatementKind, type TableRef } from '../facts.js';
 import type { PNode } from './grammar-parser.js';
+import { mysqlSettingConstant } from './setting-value.js';
 import {
   child,
   childrenNamed,
@@ -479,10 +480,12 @@ class Builder {
       case 'renameUser':
         this.kind('alter_role', r);
         return;
-      case 'setRole':
+      case 'setRole': {
         this.kind('set', r);
-        this.facts.settings.push({ name: 'role', value: sourceText(this.ctx.code, a).replace(/^SET\s+(DEFAULT\s+)?ROLE\s+/i, ''), scope: 'session' });
+        const value = sourceText(this.ctx.code, a).replace(/^SET\s+(DEFAULT\s+)?ROLE\s+/i, '');
+        this.facts.settings.push({ name: 'role', value, ...mysqlSettingConstant(value), scope: 'session' });
         return;
+      }
       default:
         this.kind('other', r);
     }
@@ -580,7 +583,8 @@ class Builder {
   private collectHints(): void {
     for (const h of this.ctx.hints) {
       for (const m of h.matchAll(/SET_VAR\s*\(\s*([A-Za-z0-9_$.]+)\s*=\s*([^)]*)\)/gi)) {
-        this.facts.settings.push({ name: m[1]!.toLowerCase(), value: m[2]!.trim(), scope: 'local' });
+        const value = m[2]!.trim();
+        this.facts.settings.push({ name: m[1]!.toLowerCase(), value, ...mysqlSettingConstant(value), scope: 'local' });
       }
     }
   }
@@ -591,7 +595,7 @@ class Builder {
     let scoped = false;
     const push = (name: string, value: string | undefined, fact: { scope?: SettingFact['scope']; userVariable?: boolean } = {}): void => {
       const f: SettingFact = { name, scope: fact.scope ?? 'session' };
-      if (value !== undefined) f.value = value;
+      if (value !== undefined) Object.assign(f, { value }, mysqlSettingConstant(value));
       if (!fact.userVariable) {
         if (global) f.global = true;
         if (persist) f.persist = true;
@@ -654,7 +658,7 @@ class Builder {
             const scoped = w !== '';
             if (scoped) {
               const f: SettingFact = { name, scope: 'session' };
-              if (value !== undefined) f.value = value;
+              if (value !== undefined) Object.assign(f, { value }, mysqlSettingConstant(value));
               if (g) f.global = true;
               if (p) f.persist = true;
               this.facts.settings.push(f);

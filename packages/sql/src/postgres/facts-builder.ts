@@ -60,7 +60,7 @@ export class FactsBuilder {
   }
 
   addSetting(s: SettingFact): void {
-    this.settings.set(`${s.name}\u0000${s.value ?? '\u0001'}\u0000${s.scope}\u0000${s.global ?? ''}\u0000${s.persist ?? ''}`, s);
+    this.settings.set(`${s.name}\u0000${s.value ?? '\u0001'}\u0000${s.constant ?? '\u0001'}\u0000${s.reset ?? ''}\u0000${s.scope}\u0000${s.global ?? ''}\u0000${s.persist ?? ''}`, s);
   }
 
   addOpaque(body: string): void {

@@ -460,7 +460,7 @@ describe('function bodies', () => {
   });
 
   test('function SET clauses are settings', () => {
-    expect(factsOf('CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = evil AS $$SELECT 1$$').settings).toEqual([{ name: 'search_path', value: 'evil', scope: 'session' }]);
+    expect(factsOf('CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = evil AS $$SELECT 1$$').settings).toEqual([{ name: 'search_path', value: 'evil', constant: 'evil', scope: 'session' }]);
   });
 
   test('functions that run SQL text: constants are analysed, computed text is opaque', () => {

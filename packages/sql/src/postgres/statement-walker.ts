@@ -421,7 +421,12 @@ export class PgAnalysisRun {
       const n = args[0] !== undefined ? constantText(args[0]) : undefined;
       const value = args[1] !== undefined ? constantText(args[1]) : undefined;
       const local = args[2] !== undefined ? constantBool(args[2]) : false;
-      ctx.b.addSetting({ name: n === undefined ? '*' : n.toLowerCase(), ...(value !== undefined ? { value } : {}), scope: local === true ? 'local' : 'session' });
+      // a constant only when both the name and the value are written as literals (the value is the
+      // setting's text as the server will parse it: a list such as search_path is split there)
+      const literalName = args[0] !== undefined ? literalArg(args[0]) : undefined;
+      const literalValue = args[1] !== undefined ? literalArg(args[1]) : undefined;
+      const constant = literalName?.string && literalValue !== undefined ? { constant: literalValue.text } : {};
+      ctx.b.addSetting({ name: n === undefined ? '*' : n.toLowerCase(), ...(value !== undefined ? { value } : {}), ...constant, scope: local === true ? 'local' : 'session' });
     }
     if (WRITES_FILE.has(base)) ctx.b.writesFile = true;
     if (READS_FILE.has(base)) ctx.b.readsFile = true;
@@ -581,22 +586,33 @@ export class PgAnalysisRun {
     const base = { scope: x.is_local ? ('local' as const) : ('session' as const), ...(ctx.persistentSettings ? { global: true, persist: true } : {}) };
     switch (x.kind) {
       case 'VAR_SET_VALUE': {
-        const vals = (x.args ?? []).map((a: any) => constantText(a) ?? settingArgText(a));
-        ctx.b.addSetting({ name: String(x.name ?? '*').toLowerCase(), value: vals.join(', '), ...base });
+        const name = String(x.name ?? '*').toLowerCase();
+        const args: any[] = x.args ?? [];
+        const vals = args.map((a: any) => constantText(a) ?? settingArgText(a));
+        const constant = setArgsConstant(name, args);
+        ctx.b.addSetting({ name, value: vals.join(', '), ...(constant !== undefined ? { constant } : {}), ...base });
         break;
       }
       case 'VAR_SET_MULTI':
         // SET TRANSACTION ... / SET SESSION CHARACTERISTICS AS TRANSACTION ...
         for (const a of x.args ?? []) {
           const [, de] = unwrap(a);
-          if (de?.defname) ctx.b.addSetting({ name: String(de.defname).toLowerCase(), value: constantText(de.arg) ?? settingArgText(de.arg), ...base });
+          if (!de?.defname) continue;
+          const name = String(de.defname).toLowerCase();
+          const constant = setArgsConstant(name, [de.arg]);
+          ctx.b.addSetting({ name, value: constantText(de.arg) ?? settingArgText(de.arg), ...(constant !== undefined ? { constant } : {}), ...base });
         }
         break;
       case 'VAR_RESET_ALL':
-        ctx.b.addSetting({ name: '*', ...base });
+        ctx.b.addSetting({ name: '*', reset: true, ...base });
+        break;
+      case 'VAR_SET_DEFAULT':
+      case 'VAR_RESET':
+        // SET x TO DEFAULT, SET TIME ZONE LOCAL, RESET x: back to the session's starting value
+        ctx.b.addSetting({ name: String(x.name ?? '*').toLowerCase(), reset: true, ...base });
         break;
       default:
-        // SET x TO DEFAULT, SET x FROM CURRENT, RESET x
+        // SET x FROM CURRENT (a function's SET clause captures the creating session's value): not a constant
         ctx.b.addSetting({ name: String(x.name ?? '*').toLowerCase(), ...base });
     }
     this.value(x.args, ctx, 0);
@@ -723,6 +739,42 @@ function hasLimit(x: any): boolean {
   if (!l) return false;
   const [t, c] = unwrap(l);
   return !(t === 'A_Const' && c?.isnull);
+}
+
+/** A literal written as a SET or set_config() argument, with the text the server gives it; undefined for anything else. */
+function literalArg(a: any): { text: string; string: boolean } | undefined {
+  const [t, x] = unwrap(a);
+  if (t !== 'A_Const' || !x || x.isnull) return undefined;
+  if (x.sval !== undefined) return { text: String(x.sval.sval ?? ''), string: true };
+  if (x.ival !== undefined) return { text: String(x.ival.ival ?? 0), string: false };
+  if (x.fval !== undefined) return { text: String(x.fval.fval ?? '0'), string: false };
+  if (x.boolval !== undefined) return { text: x.boolval.boolval === true ? 'true' : 'false', string: false };
+  return undefined;
+}
+
+/**
+ * Settings whose list elements the server double-quotes when flattening SET arguments (GUC_LIST_QUOTE):
+ * `SET search_path = "MySchema", public` becomes `"MySchema", public`, and `SET search_path = 'a, b'`
+ * one schema named `a, b`.
+ */
+const LIST_QUOTE_SETTINGS: ReadonlySet<string> = new Set(['search_path', 'temp_tablespaces', 'local_preload_libraries', 'session_preload_libraries', 'shared_preload_libraries']);
+
+/**
+ * The constant of SET arguments, as the server flattens them (flatten_set_variable_args): every
+ * argument must be a literal; they are joined with ", "; strings of a GUC_LIST_QUOTE setting are
+ * double-quoted unless a plain lower-case name (the server also quotes keywords: no difference to a
+ * case-insensitive match). Undefined when an argument is not a literal (SET TIME ZONE INTERVAL ...).
+ */
+function setArgsConstant(name: string, args: any[]): string | undefined {
+  if (args.length === 0) return undefined;
+  const quote = LIST_QUOTE_SETTINGS.has(name);
+  const out: string[] = [];
+  for (const a of args) {
+    const lit = literalArg(a);
+    if (lit === undefined) return undefined;
+    out.push(quote && lit.string && !/^[a-z_][a-z0-9_$]*$/.test(lit.text) ? `"${lit.text.replace(/"/g, '""')}"` : lit.text);
+  }
+  return out.join(', ');
 }
 
 function settingArgText(a: any): string {
