@@ -1,3 +1,6 @@
+import type { Analysis } from '@sqlwarden/sql';
+import type { MaskSet } from './masking/planner.js';
+
 /** What the single decision point decides for one SQL-carrying message. */
 export type Decision =
   | { kind: 'allow' }
@@ -27,6 +30,10 @@ export interface SqlMessage {
 /** The one decision point. Synchronous: no I/O on the statement path. */
 export interface Decider {
   decide(msg: SqlMessage, who: Principal): Decision;
+  /** The decision with the analysis it was made on (result masking follows the statement's lineage). */
+  judgeMessage?(msg: SqlMessage, who: Principal): { decision: Decision; analysis: Analysis };
+  /** The masks that apply to this principal under the policy in force; null when none do. */
+  masksFor?(who: Principal): MaskSet | null;
 }
 
 export const ALLOW: Decision = Object.freeze({ kind: 'allow' });

@@ -1,6 +1,7 @@
 import { emptyFacts, type Analysis, type AnalysisCache, type Dialect } from '@sqlwarden/sql';
 import type { Decider, Decision, Principal, SqlMessage } from './decision.js';
 import { judge, whoMatches, type Judgement } from './evaluate.js';
+import { MaskSet, type MaskSetOptions } from './masking/planner.js';
 import type { PolicySet, Rule } from './model.js';
 
 function functionCallAnalysis(dialect: Dialect): Analysis {
@@ -19,14 +20,26 @@ export interface JudgedMessage extends Judgement {
 export class PolicyDecider implements Decider {
   private policy: PolicySet;
   private readonly rulesByPrincipal = new WeakMap<Principal, { version: number; rules: Rule[] }>();
+  private readonly masksByPrincipal = new WeakMap<Principal, { version: number; masks: MaskSet | null }>();
 
   constructor(
     policy: PolicySet,
     readonly cache: AnalysisCache,
     /** told about every statement that could not be analysed (it is denied) */
     private readonly onAnalysisFailure?: (dialect: Dialect, kind: string) => void,
+    private readonly maskOptions: MaskSetOptions = {},
   ) {
     this.policy = policy;
+  }
+
+  /** The masks for this principal (computed once per session and policy version). */
+  masksFor(who: Principal): MaskSet | null {
+    const policy = this.policy;
+    const cached = this.masksByPrincipal.get(who);
+    if (cached && cached.version === policy.version) return cached.masks;
+    const masks = MaskSet.forPrincipal(policy.masks, who, this.maskOptions);
+    this.masksByPrincipal.set(who, { version: policy.version, masks });
+    return masks;
   }
 
   get current(): PolicySet {
@@ -52,6 +65,11 @@ export class PolicyDecider implements Decider {
     const analysis = msg.carrier === 'function_call' ? functionCallAnalysis(msg.dialect) : this.cache.get(msg.dialect, msg.sql);
     if (!analysis.ok && analysis.failure.kind !== 'empty') this.onAnalysisFailure?.(msg.dialect, analysis.failure.kind);
     const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
+    if (j.decision.kind === 'allow' && analysis.ok && policy.masks.length > 0) {
+      // masking can refuse what the rules allow: masked columns in predicates, COPY out of masked data
+      const refusal = this.masksFor(who)?.refusal(analysis.statements);
+      if (refusal) return { ...j, decision: { kind: 'deny', ruleId: refusal.ruleId, reason: refusal.reason }, analysis };
+    }
     return { ...j, analysis };
   }
 

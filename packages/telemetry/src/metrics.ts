@@ -86,6 +86,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly maskedValues = new Counter({
+    name: 'sqlwarden_masked_values_total',
+    help: 'Result values masked, by protocol and mask rule (uncertain-origin: masked because the column origin was unknown)',
+    labelNames: ['protocol', 'rule'] as const,
+    registers: [this.registry],
+  });
+
+  readonly maskUncertain = new Counter({
+    name: 'sqlwarden_mask_uncertain_columns_total',
+    help: 'Result columns masked because where their data comes from could not be determined (fail closed)',
+    labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+
   readonly protocolErrors = new Counter({
     name: 'sqlwarden_client_protocol_errors_total',
     help: 'Client connections closed for a protocol violation',

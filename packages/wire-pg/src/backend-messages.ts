@@ -28,16 +28,22 @@ function fieldsMessage(type: number, f: ErrorFields): Buffer {
   ];
   if (f.detail) parts.push(['D', f.detail]);
   if (f.hint) parts.push(['H', f.hint]);
+  return encodeFieldsMessage(type, parts);
+}
+
+/** An ErrorResponse / NoticeResponse (`type`) from one-letter field codes and values, in order. */
+export function encodeFieldsMessage(type: number, fields: Iterable<readonly [string, string]>): Buffer {
   let len = 1; // trailing terminator
-  const enc = parts.map(([k, v]) => {
+  const enc: [number, Buffer][] = [];
+  for (const [k, v] of fields) {
     const vb = Buffer.from(v.replace(/\0/g, ''), 'utf8');
     len += 1 + vb.length + 1;
-    return [k, vb] as const;
-  });
+    enc.push([k.charCodeAt(0), vb]);
+  }
   const b = frame(type, len);
   let o = 5;
   for (const [k, vb] of enc) {
-    b[o++] = k.charCodeAt(0);
+    b[o++] = k;
     vb.copy(b, o);
     o += vb.length;
     b[o++] = 0;

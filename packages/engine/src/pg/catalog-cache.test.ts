@@ -46,6 +46,23 @@ describe('PgCatalog against the local Postgres', () => {
     expect(catalog.peek(oids.customers)).toBeUndefined();
   });
 
+  it('view definitions name every table with its schema, and names resolve with the user\'s search_path', async () => {
+    const c = new pg.Client({ ...PG, database: db });
+    await c.connect();
+    await c.query('create table public.plain (id int, secret text); create view public.pv as select secret from plain');
+    await c.end();
+    await catalog.loadNames([{ table: 'pv' }, { schema: 'crm', table: 'customers' }, { table: 'nope' }, { schema: 'Weird"', table: 'x' }]);
+    const pv = catalog.peekByName(undefined, 'pv');
+    expect(pv).toMatchObject({ schema: 'public', name: 'pv', relkind: 'v' });
+    expect(pv?.viewDefinition).toContain('public.plain');
+    expect(catalog.peekByName('crm', 'customers')).toMatchObject({ oid: oids.customers });
+    expect(catalog.peekName(undefined, 'nope')).toBeNull();
+    expect(catalog.peekName('Weird"', 'x')).toBeNull();
+    // the side connection is still usable after all that
+    await catalog.load([oids.v]);
+    expect(catalog.peek(oids.v)).toMatchObject({ relkind: 'v' });
+  });
+
   it('a target it cannot reach leaves columns unknown and never throws', async () => {
     const dead = new PgCatalog({ name: 'dead', host: '127.0.0.1', port: 1, user: 'x', database: 'x', connectTimeoutMs: 1000 }, silentLogger);
     await dead.load([1]);

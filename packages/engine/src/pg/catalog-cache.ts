@@ -10,17 +10,31 @@ export interface Relation {
   /** r table, v view, m materialized view, p partitioned table, f foreign table, ... */
   relkind: string;
   columns: Map<number, string>;
-  /** for views and materialized views: the definition, to follow column lineage */
+  /** for views and materialized views: the definition (every name schema-qualified), to follow column lineage */
   viewDefinition?: string;
 }
 
-const CATALOG_SQL = `SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
+/** A quoted, schema-qualified (when given) relation name for to_regclass. */
+function regclassText(schema: string | undefined, table: string): string {
+  const q = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+  return schema !== undefined ? `${q(schema)}.${q(table)}` : q(table);
+}
+
+/**
+ * Run with search_path empty (SET LOCAL in a transaction of its own), so that pg_get_viewdef
+ * qualifies every name it prints: view lineage then names base tables exactly. OIDs are inlined
+ * as integers.
+ */
+const catalogSql = (oids: readonly number[]): string => `BEGIN READ ONLY; SET LOCAL search_path TO ''; SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
        a.attnum::int AS attnum, a.attname AS column,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
- WHERE c.oid = ANY($1::oid[])`;
+ WHERE c.oid = ANY('{${oids.map((o) => Math.trunc(o) >>> 0).join(',')}}'::pg_catalog.oid[]); COMMIT`;
+
+/** Names resolve with the target user's own search_path, as the agent's unqualified names do. */
+const NAMES_SQL = `SELECT n AS name, pg_catalog.to_regclass(n)::pg_catalog.oid::int8 AS oid FROM pg_catalog.unnest($1::text[]) AS n`;
 
 function sslOption(t: PgTarget): pg.ClientConfig['ssl'] {
   const tls = t.tls;
@@ -45,6 +59,8 @@ function sslOption(t: PgTarget): pg.ClientConfig['ssl'] {
  */
 export class PgCatalog {
   private readonly relations = new Map<number, { rel: Relation | null; at: number }>();
+  /** relation name as to_regclass reads it → OID (null: no such relation) */
+  private readonly names = new Map<string, { oid: number | null; at: number }>();
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -65,8 +81,47 @@ export class PgCatalog {
     return e.rel;
   }
 
+  /** The cached OID of a relation by name: a number, null when there is none, undefined when unknown or stale. */
+  peekName(schema: string | undefined, table: string): number | null | undefined {
+    const e = this.names.get(regclassText(schema, table));
+    if (!e || Date.now() - e.at > this.ttlMs) return undefined;
+    return e.oid;
+  }
+
+  /** The cached relation of a name (see peek and peekName). */
+  peekByName(schema: string | undefined, table: string): Relation | null | undefined {
+    const oid = this.peekName(schema, table);
+    return oid === null || oid === undefined ? oid : this.peek(oid);
+  }
+
   invalidate(): void {
     this.relations.clear();
+    this.names.clear();
+  }
+
+  /** Resolves these names to relations and loads them (two round trips at most); never rejects. */
+  async loadNames(refs: readonly { schema?: string; table: string }[]): Promise<void> {
+    const wanted = [...new Set(refs.map((r) => regclassText(r.schema, r.table)))].filter((n) => {
+      const e = this.names.get(n);
+      return !e || Date.now() - e.at > this.ttlMs;
+    });
+    if (wanted.length > 0) {
+      const run = this.queue.then(() => this.fetchNames(wanted));
+      this.queue = run.catch(() => {});
+      try {
+        await run;
+      } catch (err) {
+        this.failures++;
+        this.log.warn('catalog name lookup failed; the columns stay unknown and are masked', { target: this.target.name, err });
+        return;
+      }
+    }
+    const oids: number[] = [];
+    for (const r of refs) {
+      const oid = this.peekName(r.schema, r.table);
+      if (typeof oid === 'number') oids.push(oid);
+    }
+    await this.load(oids);
   }
 
   /** Loads these OIDs (one round trip); resolves when done, never rejects. */
@@ -112,10 +167,28 @@ export class PgCatalog {
     return this.connecting;
   }
 
+  private async fetchNames(names: string[]): Promise<void> {
+    this.lookups++;
+    const c = await this.connection();
+    const res = await c.query<{ name: string; oid: string | null }>(NAMES_SQL, [names]);
+    const now = Date.now();
+    for (const row of res.rows) this.names.set(row.name, { oid: row.oid === null ? null : Number(row.oid), at: now });
+  }
+
   private async fetch(oids: number[]): Promise<void> {
     this.lookups++;
     const c = await this.connection();
-    const res = await c.query<{ oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; viewdef: string | null }>(CATALOG_SQL, [oids]);
+    type Row = { oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; viewdef: string | null };
+    let results: pg.QueryResult<Row>[];
+    try {
+      results = (await c.query(catalogSql(oids))) as unknown as pg.QueryResult<Row>[];
+    } catch (err) {
+      // an error inside the explicit transaction leaves it open and aborted
+      await c.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+    const res = results.find((r) => r.command === 'SELECT');
+    if (!res) throw new Error('catalog query returned no rows result');
     const now = Date.now();
     const found = new Map<number, Relation>();
     for (const row of res.rows) {

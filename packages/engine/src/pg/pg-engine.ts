@@ -1,16 +1,37 @@
 import type net from 'node:net';
+import { analyze } from '@sqlwarden/sql';
+import { PgCatalog } from './catalog-cache.js';
 import { PgSession, type PgEngineDeps } from './pg-session.js';
+import type { PgTarget } from './pg-target.js';
 
-export type PgEngineOptions = Omit<PgEngineDeps, 'overConnectionLimit'> & { maxConnections: number };
+export type PgEngineOptions = Omit<PgEngineDeps, 'overConnectionLimit' | 'catalog' | 'analyze'> & {
+  maxConnections: number;
+  /** how long catalog entries are trusted, ms (default 60 s); DDL through the proxy drops them at once */
+  catalogTtlMs?: number;
+};
 
 /** The Postgres protocol engine: one PgSession per accepted client socket. */
 export class PgEngine {
   private readonly sessions = new Set<PgSession>();
   private readonly deps: PgEngineDeps;
+  /** one catalog (and side connection, opened on first use) per target */
+  private readonly catalogs = new Map<string, PgCatalog>();
 
   constructor(opts: PgEngineOptions) {
-    const { maxConnections, ...rest } = opts;
-    this.deps = { ...rest, overConnectionLimit: () => this.sessions.size > maxConnections };
+    const { maxConnections, catalogTtlMs, ...rest } = opts;
+    this.deps = {
+      ...rest,
+      overConnectionLimit: () => this.sessions.size > maxConnections,
+      catalog: (t: PgTarget) => {
+        let c = this.catalogs.get(t.name);
+        if (!c) {
+          c = new PgCatalog(t, rest.log, catalogTtlMs);
+          this.catalogs.set(t.name, c);
+        }
+        return c;
+      },
+      analyze: (sql: string) => analyze('postgres', sql),
+    };
   }
 
   get connections(): number {
@@ -33,5 +54,7 @@ export class PgEngine {
     }
     for (const s of this.sessions) s.close();
     this.sessions.clear();
+    await Promise.all([...this.catalogs.values()].map((c) => c.close()));
+    this.catalogs.clear();
   }
 }

@@ -19,7 +19,9 @@ export type PgSessionError =
   | { kind: 'shutdown' }
   | { kind: 'too_many_connections' }
   | { kind: 'handshake_timeout' }
-  | { kind: 'unsafe_setting'; setting: string };
+  | { kind: 'unsafe_setting'; setting: string }
+  | { kind: 'masking_changed' }
+  | { kind: 'masking_violation'; detail: string };
 
 /** One generic message for every credential problem: a probe learns nothing from it. */
 export const AUTH_FAILED_MESSAGE = 'password authentication failed: the credential is invalid, expired or revoked';
@@ -70,6 +72,15 @@ export function toErrorFields(e: PgSessionError): ErrorFields {
         message: `sqlwarden: session ended because it switched to ${e.setting}, under which statements cannot be analysed safely`,
         hint: 'use client_encoding UTF8 and standard_conforming_strings on',
       };
+    case 'masking_changed':
+      return {
+        severity: 'FATAL',
+        code: '57P01',
+        message: 'sqlwarden: the policy now masks data for this agent; session ended so that masking applies from the start of a new one',
+        hint: 'reconnect',
+      };
+    case 'masking_violation':
+      return { severity: 'FATAL', code: '42501', message: `sqlwarden: session ended: ${e.detail}` };
     case 'handshake_timeout':
       return { severity: 'FATAL', code: '08P01', message: 'sqlwarden: the connection did not complete its login in time' };
   }

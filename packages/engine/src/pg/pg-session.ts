@@ -3,7 +3,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AccessStore, AuthFailureReason, CredentialRecord } from '@sqlwarden/access';
 import { ScramServerExchange, fakeScramVerifier, verifyCleartextAgainstScram } from '@sqlwarden/access';
-import type { Decider, Principal, SqlCarrier } from '@sqlwarden/policy';
+import type { Decider, Decision, MaskSet, Principal, SqlCarrier } from '@sqlwarden/policy';
+import type { Analysis } from '@sqlwarden/sql';
 import type { Logger, Metrics } from '@sqlwarden/telemetry';
 import {
   AUTH_CLEARTEXT,
@@ -35,6 +36,8 @@ import {
   type ErrorFields,
 } from '@sqlwarden/wire-pg';
 import type { EndReason, LiveSession, SessionRegistry } from '../session-registry.js';
+import type { PgCatalog } from './catalog-cache.js';
+import { MASKING_CLIENT_FRAMES, MASKING_UPSTREAM_FRAMES, MaskingViolation, PgMasking, type MaskingCounters } from './pg-masking.js';
 import type { PgTarget } from './pg-target.js';
 import { toErrorFields, toErrorResponse, type PgSessionError } from './pg-errors.js';
 import { filterStartupParams, isUnsafeClientEncoding, StartupParamError, type FilteredStartup } from './startup-params.js';
@@ -57,6 +60,10 @@ export interface PgEngineDeps {
   overConnectionLimit(): boolean;
   /** per-instance key for fake SCRAM verifiers of unknown users */
   fakeVerifierKey: Buffer;
+  /** the catalog of a target (column names by OID, view definitions), for masking */
+  catalog(target: PgTarget): PgCatalog;
+  /** analysis of view definitions (Postgres dialect) */
+  analyze(sql: string): Analysis;
 }
 
 const enum Phase {
@@ -81,6 +88,7 @@ const X = 0x58;
 const E = 0x45;
 const Z = 0x5a;
 const S = 0x53;
+const EMPTY = Buffer.alloc(0);
 
 function identityTag(agent: string, sessionId: string): string {
   // NAMEDATALEN: application_name is truncated to 63 bytes upstream
@@ -130,6 +138,10 @@ export class PgSession implements LiveSession {
   private upstreamWaitingDrain = false;
   private countAllow: { inc(): void } | null = null;
   private countDeny: { inc(): void } | null = null;
+  /** result masking; null while no mask applies to this session's principal */
+  private masking: PgMasking | null = null;
+  /** set once the first statement has been judged: masking can no longer start cleanly */
+  private maskingStarted = false;
   txStatus = 0x49;
 
   constructor(
@@ -462,6 +474,7 @@ export class PgSession implements LiveSession {
       case F:
         return this.judge('function_call', `function call oid ${decodeFunctionCall(frame).oid}`, null);
       default:
+        this.masking?.onClientFrame(type, frame);
         return FrameAction.Forward;
     }
   }
@@ -475,12 +488,26 @@ export class PgSession implements LiveSession {
   private judge(carrier: SqlCarrier, sql: string, statementName: string | null): FrameAction | Buffer {
     const principal = this.principal;
     if (!principal) throw new ProtocolError('statement before login completed');
-    let decision;
+    const decider = this.deps.decider;
+    let decision: Decision;
+    let analysis: Analysis | undefined;
     try {
-      decision = this.deps.decider.decide({ dialect: 'postgres', carrier, sql }, principal);
+      if (!this.syncMasks(decider.masksFor?.(principal) ?? null)) return FrameAction.Drop;
+      if (decider.judgeMessage) {
+        const j = decider.judgeMessage({ dialect: 'postgres', carrier, sql }, principal);
+        decision = j.decision;
+        analysis = j.analysis;
+      } else decision = decider.decide({ dialect: 'postgres', carrier, sql }, principal);
     } catch (err) {
       this.deps.log.error('decision failed', { session: this.id, err });
       decision = { kind: 'deny' as const, ruleId: 'internal-error', reason: 'the statement could not be judged, so it was not run' };
+    }
+    const masking = this.masking;
+    if (masking) {
+      const statements = decision.kind === 'allow' && analysis?.ok ? analysis.statements : undefined;
+      if (carrier === 'query') masking.query(statements);
+      else if (carrier === 'parse') masking.parse(statementName ?? '', statements);
+      else masking.onClientFrame(F, EMPTY);
     }
     switch (decision.kind) {
       case 'allow':
@@ -492,6 +519,65 @@ export class PgSession implements LiveSession {
         // inline approvals arrive with the approvals service; until then a review rule holds nothing and runs nothing
         return this.deny(carrier, statementName, decision.ruleId, toErrorFields({ kind: 'review_unavailable', ruleId: decision.ruleId, reason: decision.reason }));
     }
+  }
+
+  /**
+   * Follows the masks the policy in force gives this session. Masking that starts mid-session
+   * could not know the statements and portals created before it, nor which answers are still on
+   * their way: the session ends instead (false), and the agent reconnects under masking.
+   */
+  private syncMasks(masks: MaskSet | null): boolean {
+    const current = this.masking;
+    if (current) {
+      if (current.masks !== masks && !(masks === null && current.masks.isEmpty)) current.setMasks(masks);
+      return true;
+    }
+    if (masks === null) {
+      this.maskingStarted = true;
+      return true;
+    }
+    if (this.maskingStarted) {
+      this.deps.log.info('masks now apply to this session; ending it', { session: this.id, agent: this.principal?.agent });
+      this.fatal({ kind: 'masking_changed' });
+      return false;
+    }
+    this.startMasking(masks);
+    return true;
+  }
+
+  private startMasking(masks: MaskSet): void {
+    const target = this.target;
+    const scanner = this.upstreamScanner;
+    if (!target || !scanner) return;
+    const metrics = this.deps.metrics;
+    const counters: MaskingCounters = {
+      masked: (rule, n) => metrics.maskedValues.labels('postgres', safeRuleId(rule)).inc(n),
+      uncertain: (n) => metrics.maskUncertain.labels('postgres').inc(n),
+    };
+    this.masking = new PgMasking(masks, this.deps.catalog(target), this.deps.analyze, counters, (p) => this.waitForCatalog(p));
+    for (const t of MASKING_CLIENT_FRAMES) this.clientScanner.wantWhole[t] = 1;
+    for (const t of MASKING_UPSTREAM_FRAMES) scanner.wantWhole[t] = 1;
+  }
+
+  /** The upstream waits (its frame re-offered afterwards) while the catalog is asked. */
+  private waitForCatalog(p: Promise<void>): void {
+    this.upstream?.pause();
+    void p.then(() => {
+      if (this.phase === Phase.Closed) return;
+      const scanner = this.upstreamScanner;
+      if (!scanner) return;
+      this.client.cork();
+      try {
+        scanner.resume();
+      } catch (err) {
+        this.onUpstreamFault(err);
+        return;
+      } finally {
+        this.client.uncork();
+      }
+      if (!scanner.isPaused && !this.clientWaitingDrain) this.upstream?.resume();
+      if (this.endReason && scanner.atBoundary) this.finishEnd();
+    });
   }
 
   private deny(carrier: SqlCarrier, statementName: string | null, ruleId: string, fields: ErrorFields): Buffer {
@@ -519,32 +605,37 @@ export class PgSession implements LiveSession {
       this.client.uncork();
     } catch (err) {
       this.client.uncork();
-      this.deps.log.error('upstream protocol error', { session: this.id, err });
-      this.fatal({ kind: 'upstream_lost' });
+      this.onUpstreamFault(err);
       return;
     }
     if (this.endReason && scanner.atBoundary) this.finishEnd();
   };
 
-  private onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
-    if (type === Z) {
-      this.txStatus = frame[5];
-      return FrameAction.Forward;
+  private onUpstreamFault(err: unknown): void {
+    if (err instanceof MaskingViolation) {
+      this.deps.log.warn('masking violation; ending the session', { session: this.id, detail: err.message });
+      this.fatal({ kind: 'masking_violation', detail: err.message });
+      return;
     }
-    if (type === E) {
+    this.deps.log.error('upstream protocol error', { session: this.id, err });
+    this.fatal({ kind: 'upstream_lost' });
+  }
+
+  private onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
+    if (type === Z) this.txStatus = frame[5];
+    else if (type === E) {
       const fields = decodeFields(frame);
       const message = fields.get('M') ?? '';
       const at = message.indexOf(this.markerPrefix);
       if (fields.get('C') === '42601' && at >= 0) {
+        this.masking?.tracker.error();
         const seq = Number.parseInt(message.slice(at + this.markerPrefix.length), 10);
         const denial = this.pendingDenials.get(seq);
         this.pendingDenials.delete(seq);
         return errorResponse(denial ?? toErrorFields({ kind: 'denied', ruleId: 'policy', reason: 'the statement was denied by policy' }));
       }
-      return FrameAction.Forward;
-    }
-    if (type === S) return this.onParameterStatus(frame);
-    return FrameAction.Forward;
+    } else if (type === S) return this.onParameterStatus(frame);
+    return this.masking ? this.masking.onUpstreamFrame(type, frame) : FrameAction.Forward;
   }
 
   /**

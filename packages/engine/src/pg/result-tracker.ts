@@ -18,7 +18,7 @@ export interface ResultColumns<T> {
 
 /** Requests hold the statement/portal object as it was when sent: a later Bind or Parse of the same name must not change them. */
 type Pending<T> =
-  | { kind: 'describe'; of: { fields?: FieldDescription[] } | undefined }
+  | { kind: 'describe'; of: Statement<T> | Portal<T> | undefined }
   | { kind: 'execute'; portal: Portal<T> | undefined }
   | { kind: 'query'; statement: T | undefined; index: number }
   | { kind: 'sync' };
@@ -87,6 +87,27 @@ export class ResultTracker<T> {
 
   private peek(): Pending<T> | undefined {
     return this.pending[this.head];
+  }
+
+  /** What the next RowDescription will describe: the attached statement and which of its statements. */
+  nextDescribed(): { statement: T | undefined; index: number } | undefined {
+    const p = this.peek();
+    if (p?.kind === 'query') return { statement: p.statement, index: p.index };
+    if (p?.kind === 'describe') {
+      const of = p.of;
+      const attached = of && 'attached' in of ? of.attached : (of as Portal<T> | undefined)?.statement?.attached;
+      return { statement: attached, index: 0 };
+    }
+    return undefined;
+  }
+
+  /** For rows of an Execute not yet started: the columns they will have (undefined when unknown). */
+  nextExecute(): { fields: FieldDescription[]; statement: T | undefined } | undefined {
+    if (this.current) return undefined;
+    const p = this.peek();
+    if (p?.kind !== 'execute' || !p.portal) return undefined;
+    const fields = p.portal.fields ?? p.portal.statement?.fields;
+    return fields ? { fields, statement: p.portal.statement?.attached } : undefined;
   }
 
   private shift(): void {

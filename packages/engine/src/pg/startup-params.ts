@@ -2,7 +2,8 @@
  * Which client startup parameters reach the upstream. A startup packet can set any GUC, so it
  * is filtered like SQL would be: only settings that cannot change how statements are lexed,
  * who runs them or where data goes are forwarded. `user` and `database` are replaced by the
- * target's, `application_name` by sqlwarden's identity tag.
+ * target's, `application_name` by sqlwarden's identity tag. `search_path` is refused here: where
+ * unqualified names resolve is a policy matter (a `SET search_path` statement is judged like any other).
  */
 const ALLOWED = new Set([
   'client_encoding',
@@ -10,7 +11,6 @@ const ALLOWED = new Set([
   'timezone',
   'extra_float_digits',
   'intervalstyle',
-  'search_path',
   'statement_timeout',
   'lock_timeout',
   'idle_in_transaction_session_timeout',

@@ -1,0 +1,549 @@
+/**
+ * Result masking for one Postgres session whose principal has masks.
+ *
+ * Client → upstream: every message that creates statements and portals or asks for rows is
+ * followed (ResultTracker), so each DataRow is known to belong to a result with known columns,
+ * formats and the analysed statement that produced it.
+ *
+ * Upstream → client: on RowDescription the columns' origins are worked out — a column the server
+ * says comes straight from a table (table OID + attribute number) through the catalog, a view's
+ * column through the view's own definition, an expression through the statement's AST lineage —
+ * and turned into a plan by the principal's MaskSet. The catalog is asked (one side connection per
+ * target) only for what it does not have cached; meanwhile the upstream stream is paused, so rows
+ * never overtake their plan. DataRows are rewritten field by field; a row with nothing to mask
+ * passes as its own bytes. Whatever cannot be traced is masked (fail closed) and counted.
+ *
+ * Other channels: error and notice text is cleaned of echoed values, NOTIFY payloads are redacted,
+ * and COPY TO STDOUT never starts (the statement is refused before it runs; an unexpected
+ * CopyOutResponse ends the session).
+ */
+import {
+  type Analysis,
+  type ColumnRef,
+  type LineageTable,
+  type OutputColumn,
+  type StatementFacts,
+} from '@sqlwarden/sql';
+import { pgTypeHint, redactSpans, ALL_DETECTORS, MaskSet, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
+import {
+  decodeBind,
+  decodeExecute,
+  decodeFields,
+  decodeRowDescription,
+  decodeTargetMessage,
+  encodeFieldsMessage,
+  FrameAction,
+  rewriteDataRow,
+  type FieldDescription,
+} from '@sqlwarden/wire-pg';
+import type { PgCatalog, Relation } from './catalog-cache.js';
+import { ResultTracker, type ResultColumns } from './result-tracker.js';
+
+/** What a statement carries into the tracker: the analysis of the SQL that produced it. */
+export type Attached = readonly StatementFacts[];
+
+export interface MaskingCounters {
+  /** values rewritten, by rule id */
+  masked(ruleId: string, n: number): void;
+  /** columns masked because their origin was not known */
+  uncertain(n: number): void;
+}
+
+/** view lineage and name expansion stop here (views of views of ...): deeper → unknown → masked */
+const MAX_VIEW_DEPTH = 8;
+
+const enum Msg {
+  // client
+  Bind = 0x42,
+  Describe = 0x44,
+  Execute = 0x45,
+  Close = 0x43,
+  Sync = 0x53,
+  FunctionCall = 0x46,
+  // upstream
+  RowDescription = 0x54,
+  DataRow = 0x44,
+  NoData = 0x6e,
+  CommandComplete = 0x43,
+  EmptyQuery = 0x49,
+  PortalSuspended = 0x73,
+  ErrorResponse = 0x45,
+  NoticeResponse = 0x4e,
+  ReadyForQuery = 0x5a,
+  CopyOut = 0x48,
+  CopyBoth = 0x57,
+  Notification = 0x41,
+  FunctionCallResponse = 0x56,
+}
+
+/** Client messages the masking needs whole. */
+export const MASKING_CLIENT_FRAMES = [Msg.Bind, Msg.Describe, Msg.Execute, Msg.Close, Msg.Sync];
+/** Upstream messages the masking needs whole. */
+export const MASKING_UPSTREAM_FRAMES = [
+  Msg.RowDescription,
+  Msg.DataRow,
+  Msg.NoData,
+  Msg.CommandComplete,
+  Msg.EmptyQuery,
+  Msg.PortalSuspended,
+  Msg.ErrorResponse,
+  Msg.NoticeResponse,
+  Msg.ReadyForQuery,
+  Msg.CopyOut,
+  Msg.CopyBoth,
+  Msg.Notification,
+  Msg.FunctionCallResponse,
+];
+
+const REDACTED = '[redacted]';
+const NO_MASKS = new MaskSet([]);
+const REDACTED_RAISE = '[redacted by sqlwarden: raised by a function while masking applies]';
+
+/** A cursor over a relation's columns in attnum order, for star expansion. */
+function relationWidth(rel: Relation): number {
+  return rel.columns.size;
+}
+
+export class PgMasking {
+  readonly tracker = new ResultTracker<Attached>();
+  private plans = new WeakMap<ResultColumns<Attached>, ResultPlan>();
+  /** view analyses by relation (cached with the relation; dropped with it) */
+  private readonly viewLineage = new WeakMap<Relation, OutputColumn[] | null>();
+  /** the frame being re-offered after a catalog load: plan with what is there now */
+  private afterLoad = false;
+  /** values masked since the last ReadyForQuery, by rule (counted in bulk, off the per-row path) */
+  private readonly maskedSince = new Map<string, number>();
+
+  /** the masks now in force (a policy reload can change them; null → nothing is masked) */
+  masks: MaskSet;
+
+  constructor(
+    masks: MaskSet,
+    private readonly catalog: PgCatalog,
+    private readonly analyzeSql: (sql: string) => Analysis,
+    private readonly counters: MaskingCounters,
+    /** pauses the upstream until the promise settles, then re-offers the paused frame */
+    private readonly waitFor: (p: Promise<void>) => void,
+  ) {
+    this.masks = masks;
+  }
+
+  /** A reload changed this session's masks: results are planned again from now on. */
+  setMasks(masks: MaskSet | null): void {
+    this.masks = masks ?? NO_MASKS;
+    this.plans = new WeakMap();
+  }
+
+  // ---- client → upstream --------------------------------------------------------------------
+
+  query(statements: Attached | undefined): void {
+    this.tracker.query(statements);
+  }
+
+  parse(name: string, statements: Attached | undefined): void {
+    this.tracker.parse(name, statements);
+  }
+
+  /** A client message in Ready phase (Query and Parse are reported by the decision point). */
+  onClientFrame(type: number, frame: Buffer): void {
+    switch (type) {
+      case Msg.Bind: {
+        const b = decodeBind(frame);
+        this.tracker.bind(b.portal, b.statement, b.resultFormats);
+        return;
+      }
+      case Msg.Describe: {
+        const d = decodeTargetMessage(frame);
+        this.tracker.describe(d.target, d.name);
+        return;
+      }
+      case Msg.Execute:
+        this.tracker.execute(decodeExecute(frame).portal);
+        return;
+      case Msg.Close: {
+        const c = decodeTargetMessage(frame);
+        this.tracker.close(c.target, c.name);
+        return;
+      }
+      case Msg.Sync:
+      case Msg.FunctionCall:
+        this.tracker.sync();
+        return;
+    }
+  }
+
+  // ---- upstream → client --------------------------------------------------------------------
+
+  /** Returns what to do with an upstream frame; throws MaskingViolation to end the session. */
+  onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
+    switch (type) {
+      case Msg.RowDescription: {
+        const fields = decodeRowDescription(frame);
+        // the catalog first: if it must be asked, the frame waits (and is offered again)
+        const next = this.tracker.nextDescribed();
+        if (this.needsLoad(fields, next?.statement?.[next.index])) return FrameAction.Pause;
+        const cols = this.tracker.rowDescription(fields);
+        if (cols) this.planFor(cols);
+        return FrameAction.Forward;
+      }
+      case Msg.DataRow:
+        return this.onDataRow(frame);
+      case Msg.NoData:
+        this.tracker.noData();
+        return FrameAction.Forward;
+      case Msg.CommandComplete:
+        if (/^(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE|SECURITY)\b/.test(commandTag(frame))) this.catalog.invalidate();
+        this.tracker.resultEnd();
+        return FrameAction.Forward;
+      case Msg.EmptyQuery:
+      case Msg.PortalSuspended:
+        this.tracker.resultEnd();
+        return FrameAction.Forward;
+      case Msg.ErrorResponse:
+        this.tracker.error();
+        return this.cleanFields(frame);
+      case Msg.NoticeResponse:
+        return this.cleanFields(frame);
+      case Msg.ReadyForQuery:
+        this.tracker.readyForQuery();
+        this.flushCounts();
+        return FrameAction.Forward;
+      case Msg.Notification:
+        return this.redactNotification(frame);
+      case Msg.CopyOut:
+      case Msg.CopyBoth:
+        throw new MaskingViolation('the database started sending COPY data, which sqlwarden cannot mask');
+      case Msg.FunctionCallResponse:
+        // a fast-path function result has no column metadata at all
+        return this.masks.hasColumnRules ? nullFunctionResult() : FrameAction.Forward;
+      default:
+        return FrameAction.Forward;
+    }
+  }
+
+  private onDataRow(frame: Buffer): FrameAction | Buffer {
+    let cols = this.tracker.current;
+    if (!cols) {
+      const next = this.tracker.nextExecute();
+      if (next && this.needsLoad(next.fields, next.statement?.[0])) return FrameAction.Pause;
+      cols = this.tracker.rowColumns();
+    }
+    if (!cols) {
+      // rows whose columns were never described (no Describe before Execute): nothing is known
+      if (!this.masks.hasColumnRules && !this.masks.hasDetectors) return FrameAction.Forward;
+      let n = 0;
+      const out = rewriteDataRow(frame, (_i, v) => {
+        if (v === null) return undefined;
+        n++;
+        return null;
+      });
+      this.counters.uncertain(n);
+      return out;
+    }
+    const plan = this.planFor(cols);
+    if (!plan.any) return FrameAction.Forward;
+    const columns = plan.columns;
+    const counts = this.maskedSince;
+    const out = rewriteDataRow(frame, (i, v) => {
+      const c = columns[i];
+      if (!c || v === null) return undefined;
+      const m = c.mask(v);
+      if (m === v) return undefined;
+      counts.set(c.rule, (counts.get(c.rule) ?? 0) + 1);
+      return m;
+    });
+    return out === frame ? FrameAction.Forward : out;
+  }
+
+  private flushCounts(): void {
+    if (this.maskedSince.size === 0) return;
+    for (const [rule, n] of this.maskedSince) this.counters.masked(rule, n);
+    this.maskedSince.clear();
+  }
+
+  // ---- planning -----------------------------------------------------------------------------
+
+  private planFor(cols: ResultColumns<Attached>): ResultPlan {
+    let plan = this.plans.get(cols);
+    if (plan) return plan;
+    const origins = this.origins(cols.fields, cols.statement?.[cols.statementIndex]);
+    plan = this.masks.plan(
+      origins,
+      cols.fields.map((f) => pgTypeHint(f.typeOid)),
+      cols.formats,
+    );
+    if (plan.uncertain > 0) this.counters.uncertain(plan.uncertain);
+    this.plans.set(cols, plan);
+    return plan;
+  }
+
+  /**
+   * true when the catalog must be asked first (the caller pauses); starts the load. A frame
+   * offered again after its load never asks twice: what is still unknown is masked.
+   */
+  private needsLoad(fields: readonly FieldDescription[], statement: StatementFacts | undefined): boolean {
+    if (this.afterLoad) {
+      this.afterLoad = false;
+      return false;
+    }
+    const oids = fields.filter((f) => f.tableOid !== 0 && this.catalog.peek(f.tableOid) === undefined).map((f) => f.tableOid);
+    const names = this.unresolvedNames(fields, statement);
+    if (oids.length === 0 && names.length === 0) return false;
+    this.waitFor(
+      this.load(oids, names).finally(() => {
+        this.afterLoad = true;
+      }),
+    );
+    return true;
+  }
+
+  /** Loads OIDs and names, then whatever views they lead to, until nothing new is needed. */
+  private async load(oids: number[], names: LineageTable[]): Promise<void> {
+    await this.catalog.load(oids);
+    await this.catalog.loadNames(names);
+    for (let depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
+      const more: LineageTable[] = [];
+      const rels = [...oids.map((o) => this.catalog.peek(o)), ...names.map((n) => this.catalog.peekByName(n.schema, n.table))];
+      for (const rel of rels) if (rel?.viewDefinition) for (const t of this.viewSources(rel)) if (this.catalog.peekByName(t.schema, t.table) === undefined) more.push(t);
+      if (more.length === 0) return;
+      oids = [];
+      names = more;
+      await this.catalog.loadNames(more);
+    }
+  }
+
+  /** Tables named by the lineage that the catalog has not resolved yet (they may be views). */
+  private unresolvedNames(fields: readonly FieldDescription[], statement: StatementFacts | undefined): LineageTable[] {
+    const out: LineageTable[] = [];
+    const lineage = statement?.outputColumns;
+    if (!lineage || fields.every((f) => f.tableOid !== 0)) return out;
+    for (const oc of lineage) {
+      for (const s of oc.sources) if (this.catalog.peekByName(s.schema, s.table) === undefined) out.push({ schema: s.schema, table: s.table });
+      for (const t of oc.wholeRow ?? []) if (this.catalog.peekByName(t.schema, t.table) === undefined) out.push(t);
+      if (oc.star && this.catalog.peekByName(oc.star.schema, oc.star.table) === undefined) out.push(oc.star);
+    }
+    return out;
+  }
+
+  private viewSources(rel: Relation): LineageTable[] {
+    const lineage = this.lineageOfView(rel);
+    if (!lineage) return [];
+    const out: LineageTable[] = [];
+    for (const oc of lineage) {
+      for (const s of oc.sources) out.push({ schema: s.schema, table: s.table });
+      for (const t of oc.wholeRow ?? []) out.push(t);
+    }
+    return out;
+  }
+
+  private lineageOfView(rel: Relation): OutputColumn[] | null {
+    if (this.viewLineage.has(rel)) return this.viewLineage.get(rel) ?? null;
+    let lineage: OutputColumn[] | null = null;
+    const def = rel.viewDefinition;
+    if (def) {
+      const a = this.analyzeSql(def);
+      if (a.ok && a.statements.length === 1) lineage = a.statements[0]!.outputColumns ?? null;
+    }
+    this.viewLineage.set(rel, lineage);
+    return lineage;
+  }
+
+  /** Each output column's origin: catalog for direct columns, lineage for the rest. */
+  private origins(fields: readonly FieldDescription[], statement: StatementFacts | undefined): ColumnOrigin[] {
+    const lineage = alignLineage(fields, statement?.outputColumns, (oid) => this.catalog.peek(oid));
+    return fields.map((f, i) => {
+      if (f.tableOid !== 0) return this.directOrigin(f.tableOid, f.attnum);
+      const oc = lineage[i];
+      if (!oc || (!oc.certain && !oc.ambiguous) || oc.expands) return null;
+      return this.expand({ columns: oc.sources, wholeRow: oc.wholeRow ?? [], direct: oc.direct }, 0);
+    });
+  }
+
+  private directOrigin(oid: number, attnum: number): ColumnOrigin {
+    const rel = this.catalog.peek(oid);
+    if (!rel) return null;
+    const column = rel.columns.get(attnum);
+    if (column === undefined) return null;
+    const own: ColumnRef = { schema: rel.schema, table: rel.name, column };
+    if (!rel.viewDefinition) return { columns: [own], wholeRow: [], direct: true };
+    const sub = this.viewColumnOrigin(rel, column, 0);
+    return sub && { columns: [own, ...sub.columns], wholeRow: sub.wholeRow, direct: sub.direct === true };
+  }
+
+  /**
+   * Follows every source that is a view into the view's definition (a rule may name the view's
+   * column or the base table's); qualifies names the catalog resolved. Unknown → null.
+   */
+  private expand(o: NonNullable<ColumnOrigin>, depth: number): ColumnOrigin {
+    if (depth > MAX_VIEW_DEPTH) return null;
+    const columns: ColumnRef[] = [];
+    const wholeRow: LineageTable[] = [];
+    let direct = o.direct === true && o.wholeRow.length === 0;
+    for (const c of o.columns) {
+      const rel = this.catalog.peekByName(c.schema, c.table);
+      if (rel === undefined) return null; // a name the catalog could not place: it could be a view
+      columns.push(c);
+      if (!rel) continue;
+      if (rel.schema !== c.schema || rel.name !== c.table) columns.push({ schema: rel.schema, table: rel.name, column: c.column });
+      if (rel.viewDefinition) {
+        const sub = this.viewColumnOrigin(rel, c.column, depth);
+        if (!sub) return null;
+        columns.push(...sub.columns);
+        wholeRow.push(...sub.wholeRow);
+        if (sub.direct !== true) direct = false;
+      }
+    }
+    for (const t of o.wholeRow) {
+      const rel = this.catalog.peekByName(t.schema, t.table);
+      if (rel === undefined) return null;
+      if (!rel) {
+        wholeRow.push(t);
+        continue;
+      }
+      // the catalog knows the table's columns: the whole row is exactly those (rules name columns)
+      for (const name of rel.columns.values()) {
+        columns.push({ schema: rel.schema, table: rel.name, column: name });
+        if (t.schema !== rel.schema || t.table !== rel.name) columns.push({ schema: t.schema, table: t.table, column: name });
+      }
+      if (rel.viewDefinition) {
+        // every column of the view, each through the view's definition
+        for (const name of rel.columns.values()) {
+          const sub = this.viewColumnOrigin(rel, name, depth);
+          if (!sub) return null;
+          columns.push(...sub.columns);
+          wholeRow.push(...sub.wholeRow);
+        }
+      }
+    }
+    return { columns, wholeRow, direct };
+  }
+
+  private viewColumnOrigin(rel: Relation, column: string, depth: number): ColumnOrigin {
+    const lineage = this.lineageOfView(rel);
+    if (!lineage) return null;
+    let attnum = -1;
+    for (const [n, name] of rel.columns) if (name === column) attnum = n;
+    // view columns are numbered 1..n with no gaps (views cannot drop columns)
+    const oc = attnum > 0 ? lineage[attnum - 1] : undefined;
+    if (!oc || (!oc.certain && !oc.ambiguous) || oc.expands || oc.star) return null;
+    return this.expand({ columns: oc.sources, wholeRow: oc.wholeRow ?? [], direct: oc.direct }, depth + 1);
+  }
+
+  // ---- other channels -----------------------------------------------------------------------
+
+  /**
+   * ErrorResponse / NoticeResponse. Values can be echoed in the message of a data exception
+   * (`invalid input syntax for type integer: "123-45-6789"`), in the detail of integrity errors
+   * (`Key (email)=(…) already exists`, `Failing row contains (…)`), and anywhere in what a
+   * function RAISEs. Those parts are removed; detectors run over every text field.
+   */
+  private cleanFields(frame: Buffer): FrameAction | Buffer {
+    const fields = decodeFields(frame);
+    const code = fields.get('C') ?? '';
+    const cls = code.slice(0, 2);
+    let changed = false;
+    const set = (k: string, v: string | undefined): void => {
+      if (v === undefined) {
+        if (fields.delete(k)) changed = true;
+      } else if (fields.get(k) !== v) {
+        fields.set(k, v);
+        changed = true;
+      }
+    };
+    if (this.masks.hasColumnRules) {
+      if (fields.get('R') === 'exec_stmt_raise') {
+        set('M', REDACTED_RAISE);
+        set('D', undefined);
+        set('H', undefined);
+      } else if (cls === '22' || cls === 'P0') {
+        // data exceptions quote the offending value in the message
+        const m = fields.get('M');
+        if (m !== undefined) set('M', redactQuoted(m));
+        set('D', undefined);
+      } else if (cls === '23') {
+        // integrity violations name the constraint in the message and show the values in the detail
+        set('D', undefined);
+      }
+      // the context of an error inside a function can quote generated SQL and parameter values
+      const w = fields.get('W');
+      if (w !== undefined) set('W', redactQuoted(w));
+    }
+    for (const k of ['M', 'D', 'H', 'W', 'q']) {
+      const v = fields.get(k);
+      if (v !== undefined) set(k, redactSpans(v, ALL_DETECTORS, REDACTED));
+    }
+    return changed ? encodeFieldsMessage(frame[0]!, fields) : FrameAction.Forward;
+  }
+
+  private redactNotification(frame: Buffer): FrameAction | Buffer {
+    // pid (4), channel, payload: the payload can carry anything a query computed
+    const channelEnd = frame.indexOf(0, 9);
+    if (channelEnd < 0) return FrameAction.Forward;
+    const payloadEnd = frame.indexOf(0, channelEnd + 1);
+    if (payloadEnd < 0) return FrameAction.Forward;
+    const payload = frame.toString('utf8', channelEnd + 1, payloadEnd);
+    const clean = this.masks.hasColumnRules ? (payload.length > 0 ? REDACTED : payload) : redactSpans(payload, ALL_DETECTORS, REDACTED);
+    if (clean === payload) return FrameAction.Forward;
+    const head = frame.subarray(5, channelEnd + 1);
+    const body = Buffer.concat([head, Buffer.from(clean, 'utf8'), Buffer.from([0])]);
+    const out = Buffer.allocUnsafe(5 + body.length);
+    out[0] = Msg.Notification;
+    out.writeInt32BE(4 + body.length, 1);
+    body.copy(out, 5);
+    return out;
+  }
+}
+
+/** The session must end: something would pass that cannot be masked. */
+export class MaskingViolation extends Error {}
+
+function commandTag(frame: Buffer): string {
+  const end = frame.indexOf(0, 5);
+  return frame.toString('latin1', 5, end < 0 ? frame.length : end);
+}
+
+/** FunctionCallResponse with a NULL result. */
+function nullFunctionResult(): Buffer {
+  const b = Buffer.allocUnsafe(9);
+  b[0] = Msg.FunctionCallResponse;
+  b.writeInt32BE(8, 1);
+  b.writeInt32BE(-1, 5);
+  return b;
+}
+
+/** Every "double-quoted" and 'single-quoted' stretch of a message replaced. */
+function redactQuoted(s: string): string {
+  return s.replace(/"(?:[^"]|"")*"/g, `"${REDACTED}"`).replace(/'(?:[^']|'')*'/g, `'${REDACTED}'`).replace(/=\((?:[^()]|\([^()]*\))*\)/g, `=(${REDACTED})`);
+}
+
+/**
+ * Lineage entries aligned with the RowDescription's fields. A star entry stands for all columns of
+ * its relation: the fields it produced carry that relation's OID, so its width is the relation's
+ * column count. Where alignment cannot be established, the remaining entries are unknown (masked).
+ */
+export function alignLineage(
+  fields: readonly FieldDescription[],
+  lineage: readonly OutputColumn[] | undefined,
+  relation: (oid: number) => Relation | null | undefined,
+): (OutputColumn | undefined)[] {
+  const out: (OutputColumn | undefined)[] = new Array(fields.length).fill(undefined);
+  if (!lineage) return out;
+  let fi = 0;
+  for (const oc of lineage) {
+    if (fi >= fields.length) break;
+    if (oc.expands) return out;
+    if (oc.star) {
+      const f = fields[fi]!;
+      const rel = f.tableOid !== 0 ? relation(f.tableOid) : undefined;
+      if (!rel) return out;
+      const width = relationWidth(rel);
+      for (let k = 0; k < width; k++) if (fields[fi + k]?.tableOid !== f.tableOid) return out;
+      fi += width;
+      continue;
+    }
+    out[fi++] = oc;
+  }
+  // more fields than lineage entries (or fewer): the lineage does not describe this result
+  if (fi !== fields.length) return new Array(fields.length).fill(undefined);
+  return out;
+}

@@ -1,0 +1,316 @@
+/**
+ * Which output columns of a result get masked, and how.
+ *
+ * The engine works out where each output column's data comes from (a {@link ColumnOrigin}: base
+ * columns and whole rows, from the protocol's column metadata, the catalog and AST lineage, or
+ * `null` when it cannot tell); the {@link MaskSet} of the session's principal turns origins into
+ * compiled per-column maskers. Unknown origins are masked whenever a column rule applies to the
+ * session (fail closed); detectors scan every text column, whatever its origin.
+ */
+import type { ColumnRef, LineageTable, StatementFacts } from '@sqlwarden/sql';
+import type { Principal } from '../decision.js';
+import { whoMatches } from '../evaluate.js';
+import { compileGlob, type Glob } from '../glob.js';
+import type { MaskFunction, MaskRule } from '../model.js';
+import { DetectorSet, redactSpansBuffer, type SpanReplacement } from './detectors.js';
+import { HmacSha256 } from './hmac-sha256.js';
+import { compileMask, DEFAULT_REPLACEMENT, maskValue, type MaskOptions, type ValueMasker } from './mask-functions.js';
+import { compilePgBinaryMask } from './pg-binary.js';
+import { TypeHint } from './type-hint.js';
+
+/** The rule id used when a column is masked because its origin could not be determined. */
+export const UNCERTAIN_RULE = 'uncertain-origin';
+
+/** Where one output column's data comes from; `null` = not known (masked when column rules apply). */
+export type ColumnOrigin = null | {
+  /** base columns (or view columns) the value is computed from; an absent schema could be any schema */
+  columns: readonly ColumnRef[];
+  /**
+   * the value IS a column's value (a plain reference, through aliases and views); false for anything
+   * computed. `email` and `partial` keep part of the value, which is only safe on the value itself:
+   * `'a@' || split_part(email, '@', 1)` would move the secret into the part they keep. Computed values
+   * get `redact` instead (`hash`, `redact` and `null` are safe on anything).
+   */
+  direct?: boolean;
+  /** whole rows of these tables (`row_to_json(t)`, `t.*` as a value): every column of each */
+  wholeRow: readonly LineageTable[];
+};
+
+/** How one output column is masked. */
+export type ColumnMask =
+  /** the whole value is replaced (column rules and unknown origins) */
+  | { kind: 'whole'; rule: string; mask: ValueMasker }
+  /** findings of detectors inside the value are replaced (text columns only) */
+  | { kind: 'detect'; rule: string; mask: ValueMasker };
+
+export interface ResultPlan {
+  /** per output column: how it is masked, or null (passed as it is) */
+  columns: (ColumnMask | null)[];
+  /** true when any column is masked */
+  any: boolean;
+  /** columns masked because their origin was not known */
+  uncertain: number;
+}
+
+interface ColumnPattern {
+  schema?: Glob;
+  table?: Glob;
+  column: Glob;
+}
+
+function splitDotted(s: string): string[] {
+  // policy patterns are plain dotted names (quoted identifiers are not supported in mask columns)
+  return s.split('.');
+}
+
+function compilePattern(p: string): ColumnPattern {
+  const parts = splitDotted(p);
+  if (parts.length === 1) return { column: compileGlob(parts[0]!) };
+  if (parts.length === 2) return { table: compileGlob(parts[0]!), column: compileGlob(parts[1]!) };
+  return { schema: compileGlob(parts[0]!), table: compileGlob(parts[1]!), column: compileGlob(parts[2]!) };
+}
+
+/** An unqualified reference could resolve to any schema: a restriction matches it. */
+function tablePartMatches(p: ColumnPattern, t: LineageTable): boolean {
+  if (p.table && !p.table.test(t.table)) return false;
+  if (p.schema && t.schema !== undefined && !p.schema.test(t.schema)) return false;
+  return true;
+}
+
+function columnMatches(p: ColumnPattern, c: ColumnRef): boolean {
+  return (c.column === '*' || p.column.test(c.column)) && tablePartMatches(p, { schema: c.schema, table: c.table });
+}
+
+interface CompiledRule {
+  rule: MaskRule;
+  patterns: ColumnPattern[];
+  options: MaskOptions;
+}
+
+interface DetectorRule extends CompiledRule {
+  detectors: DetectorSet;
+}
+
+/** Postgres types whose text is scanned by detectors (text-like and JSON). */
+const DETECTABLE: ReadonlySet<TypeHint> = new Set([TypeHint.Text, TypeHint.Json, TypeHint.Jsonb, TypeHint.Array]);
+
+export interface MaskSetOptions {
+  /** HMAC key of the `hash` function (at least 16 bytes) */
+  hashKey?: Uint8Array | string;
+}
+
+/** What a detector finding becomes under each mask function (the span only; `null` nulls the value). */
+function spanReplacement(fn: MaskFunction, opts: MaskOptions): SpanReplacement | null {
+  switch (fn) {
+    case 'redact':
+      return opts.replacement ?? DEFAULT_REPLACEMENT;
+    case 'null':
+      return null;
+    case 'hash':
+    case 'partial':
+    case 'email':
+      return (detector, found) => {
+        if (fn === 'email' && detector !== 'email') return opts.replacement ?? DEFAULT_REPLACEMENT;
+        return maskValue(fn, found, TypeHint.Text, opts) ?? (opts.replacement ?? DEFAULT_REPLACEMENT);
+      };
+  }
+}
+
+/**
+ * The masks that apply to one principal, compiled once per session and policy version.
+ * Column rules are tried in policy order; the first that matches a source decides its function.
+ */
+export class MaskSet {
+  private readonly columnRules: CompiledRule[] = [];
+  private readonly detectorRules: DetectorRule[] = [];
+  private readonly masks = new Map<string, ValueMasker>();
+  private readonly hashKey: HmacSha256 | undefined;
+
+  constructor(rules: readonly MaskRule[], opts: MaskSetOptions = {}) {
+    if (opts.hashKey !== undefined && opts.hashKey.length < 16) throw new Error('masking.hash_key must be at least 16 bytes');
+    this.hashKey = opts.hashKey !== undefined ? new HmacSha256(opts.hashKey) : undefined;
+    for (const rule of rules) {
+      if (rule.function === 'hash' && !this.hashKey) throw new Error(`mask "${rule.id}" uses hash, which needs masking.hash_key in the configuration`);
+      const options: MaskOptions = { replacement: rule.replacement, keepFirst: rule.keepFirst, keepLast: rule.keepLast, hashKey: this.hashKey };
+      const patterns = rule.columns.map(compilePattern);
+      if (rule.detectors.length > 0) this.detectorRules.push({ rule, patterns, options, detectors: new DetectorSet(rule.detectors) });
+      else this.columnRules.push({ rule, patterns, options });
+    }
+  }
+
+  /** The masks of a policy that apply to this principal; null when none do. */
+  static forPrincipal(rules: readonly MaskRule[], who: Principal, opts: MaskSetOptions = {}): MaskSet | null {
+    const mine = rules.filter((r) => whoMatches(r.who, who));
+    return mine.length === 0 ? null : new MaskSet(mine, opts);
+  }
+
+  get isEmpty(): boolean {
+    return this.columnRules.length === 0 && this.detectorRules.length === 0;
+  }
+
+  /** true when some rule masks columns by name (so unknown origins must be masked) */
+  get hasColumnRules(): boolean {
+    return this.columnRules.length > 0;
+  }
+
+  get hasDetectors(): boolean {
+    return this.detectorRules.length > 0;
+  }
+
+  /** The column rule whose columns an origin derives from, if any. */
+  ruleForOrigin(o: NonNullable<ColumnOrigin>): MaskRule | undefined {
+    return this.columnRules.find((r) => originMatches(r.patterns, o))?.rule;
+  }
+
+  /** The first masked column used to filter, join or order rows, for rules with deny_in_predicates. */
+  predicateViolation(statements: readonly StatementFacts[]): { rule: MaskRule; column: ColumnRef } | undefined {
+    const strict = this.columnRules.filter((r) => r.rule.denyInPredicates);
+    if (strict.length === 0) return undefined;
+    const visit = (ss: readonly StatementFacts[]): { rule: MaskRule; column: ColumnRef } | undefined => {
+      for (const s of ss) {
+        // a statement whose predicates could not be traced: refuse rather than guess
+        const cols: ColumnRef[] = s.predicateColumns ?? [...s.tablesRead, ...s.tablesWritten].map((t) => ({ schema: t.schema, table: t.name, column: '*' }));
+        for (const c of cols) for (const r of strict) if (r.patterns.some((p) => columnMatches(p, c))) return { rule: r.rule, column: c };
+        const nested = visit(s.nested);
+        if (nested) return nested;
+      }
+      return undefined;
+    };
+    return visit(statements);
+  }
+
+  /**
+   * Statements that masking refuses even when the rules allow them: a masked column used to filter,
+   * join or order rows (rules with deny_in_predicates), and COPY ... TO of table data, whose rows
+   * would bypass the masker.
+   */
+  refusal(statements: readonly StatementFacts[]): { ruleId: string; reason: string } | undefined {
+    const p = this.predicateViolation(statements);
+    if (p) {
+      const name = [p.column.schema, p.column.table, p.column.column].filter((x) => x !== undefined).join('.');
+      return { ruleId: p.rule.id, reason: `${name} is masked and may not be used to filter, join or order rows` };
+    }
+    const first = this.columnRules[0]?.rule ?? this.detectorRules[0]?.rule;
+    if (!first) return undefined;
+    const copyOut = (ss: readonly StatementFacts[]): boolean =>
+      ss.some((s) => (s.kind === 'copy' && s.copy?.direction === 'to' && (s.tablesRead.length > 0 || s.outputColumns === undefined || s.outputColumns.some((c) => c.sources.length > 0 || c.wholeRow?.length || c.star))) || copyOut(s.nested));
+    if (copyOut(statements)) {
+      // name the mask of a column the COPY would carry out, when the lineage shows one
+      const outputs = statements.flatMap((s) => s.outputColumns ?? []);
+      const named =
+        outputs.map((c) => this.ruleForOrigin({ columns: c.sources, wholeRow: [...(c.wholeRow ?? []), ...(c.star ? [c.star] : [])] })).find((r) => r !== undefined) ?? first;
+      return { ruleId: named.id, reason: 'COPY ... TO cannot be masked, so it is not available while masking applies; use SELECT' };
+    }
+    return undefined;
+  }
+
+  /** The compiled masker of a rule for a type and format (cached). */
+  private masker(r: CompiledRule, hint: TypeHint, format: number, kind: 'whole' | 'detect'): ValueMasker {
+    const key = `${r.rule.id}\u0000${hint}\u0000${format}\u0000${kind}`;
+    let m = this.masks.get(key);
+    if (m) return m;
+    if (kind === 'whole') {
+      m = format === 1 ? compilePgBinaryMask(r.rule.function, hint, r.options) : compileMask(r.rule.function, hint, r.options);
+    } else {
+      const detectors = (r as DetectorRule).detectors;
+      const repl = spanReplacement(r.rule.function, r.options);
+      const jsonb = hint === TypeHint.Jsonb && format === 1;
+      m = (v) => {
+        // binary jsonb carries a version byte before the JSON text
+        const body = jsonb ? v.subarray(1) : v;
+        const out = redactSpansBuffer(body, detectors, repl ?? '');
+        if (out === body) return v;
+        if (repl === null) return null;
+        // a finding inside JSON is replaced inside its string; keep the document valid by escaping the replacement
+        return jsonb ? Buffer.concat([v.subarray(0, 1), out]) : out;
+      };
+    }
+    this.masks.set(key, m);
+    return m;
+  }
+
+  /** `redact` with the rule's replacement, for computed values under a function that keeps part of the value. */
+  private redactMasker(r: CompiledRule, hint: TypeHint, format: number): ValueMasker {
+    const key = `\u0003${r.rule.id}\u0000${hint}\u0000${format}`;
+    let m = this.masks.get(key);
+    if (!m) {
+      m = format === 1 ? compilePgBinaryMask('redact', hint, r.options) : compileMask('redact', hint, r.options);
+      this.masks.set(key, m);
+    }
+    return m;
+  }
+
+  private uncertainMasker(hint: TypeHint, format: number): ValueMasker {
+    const key = `\u0001${hint}\u0000${format}`;
+    let m = this.masks.get(key);
+    if (!m) {
+      m = format === 1 ? compilePgBinaryMask('redact', hint) : compileMask('redact', hint);
+      this.masks.set(key, m);
+    }
+    return m;
+  }
+
+  /**
+   * One output column's masking. `hint` is the column type's hint, `format` 0 (text) or 1 (binary).
+   */
+  planColumn(origin: ColumnOrigin, hint: TypeHint, format: number): ColumnMask | null {
+    if (origin === null) {
+      if (this.columnRules.length > 0) return { kind: 'whole', rule: UNCERTAIN_RULE, mask: this.uncertainMasker(hint, format) };
+    } else {
+      const r = this.columnRules.find((x) => originMatches(x.patterns, origin));
+      if (r) {
+        const keepsPart = r.rule.function === 'email' || r.rule.function === 'partial';
+        if (keepsPart && origin.direct !== true) return { kind: 'whole', rule: r.rule.id, mask: this.redactMasker(r, hint, format) };
+        return { kind: 'whole', rule: r.rule.id, mask: this.masker(r, hint, format, 'whole') };
+      }
+    }
+    if (!DETECTABLE.has(hint) || (format === 1 && hint === TypeHint.Array)) return null;
+    // detectors limited to some columns also scan a column of unknown origin: it could be one of them
+    const applicable = this.detectorRules.filter((r) => r.patterns.length === 0 || origin === null || originMatches(r.patterns, origin));
+    if (applicable.length === 0) return null;
+    return { kind: 'detect', rule: applicable[0]!.rule.id, mask: this.combinedDetectors(applicable, hint, format) };
+  }
+
+  /** Detector rules applied in turn (each with its own function). */
+  private combinedDetectors(rules: DetectorRule[], hint: TypeHint, format: number): ValueMasker {
+    const key = `\u0002${hint}\u0000${format}\u0000${rules.map((r) => r.rule.id).join('\u0000')}`;
+    let m = this.masks.get(key);
+    if (m) return m;
+    const parts = rules.map((r) => this.masker(r, hint, format, 'detect'));
+    m =
+      parts.length === 1
+        ? parts[0]!
+        : (v) => {
+            let cur: Buffer | null = v;
+            for (const p of parts) {
+              if (cur === null) return null;
+              cur = p(cur);
+            }
+            return cur;
+          };
+    this.masks.set(key, m);
+    return m;
+  }
+
+  /** Plans a whole result. */
+  plan(origins: readonly ColumnOrigin[], hints: readonly TypeHint[], formats: readonly number[]): ResultPlan {
+    const columns: (ColumnMask | null)[] = [];
+    let any = false;
+    let uncertain = 0;
+    for (let i = 0; i < origins.length; i++) {
+      const c = this.planColumn(origins[i]!, hints[i]!, formats[i] ?? 0);
+      if (c) {
+        any = true;
+        if (c.rule === UNCERTAIN_RULE) uncertain++;
+      }
+      columns.push(c);
+    }
+    return { columns, any, uncertain };
+  }
+}
+
+function originMatches(patterns: readonly ColumnPattern[], o: NonNullable<ColumnOrigin>): boolean {
+  for (const c of o.columns) for (const p of patterns) if (columnMatches(p, c)) return true;
+  for (const t of o.wholeRow) for (const p of patterns) if (tablePartMatches(p, t)) return true;
+  return false;
+}
