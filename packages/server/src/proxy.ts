@@ -76,6 +76,7 @@ async function loadPolicies(config: SqlwardenConfig, log: Logger, metrics: Metri
   await initAnalyzers();
   const cache = new AnalysisCache(analyze);
   let decider: PolicyDecider | null = null;
+  const hashKeyConfigured = config.masking.hashKey !== undefined;
   const store = new PolicyStore(config.policies, analyze, {
     onLoaded(policy) {
       metrics.policyReloads.labels('loaded').inc();
@@ -87,10 +88,12 @@ async function loadPolicies(config: SqlwardenConfig, log: Logger, metrics: Metri
       metrics.policyReloads.labels('rejected').inc();
       log.error('policy refused; the previous policy stays in force', { errors: message });
     },
-  });
+  }, hashKeyConfigured);
   const first = store.reload();
   if (!first.ok) throw new Error(`the policies cannot be loaded, so sqlwarden will not start:\n${first.issues.map(formatPolicyIssue).join('\n')}`);
-  decider = new PolicyDecider(first.policy, cache, (dialect, kind) => metrics.parseFailures.labels(dialect, kind).inc());
+  decider = new PolicyDecider(first.policy, cache, (dialect, kind) => metrics.parseFailures.labels(dialect, kind).inc(), {
+    hashKey: config.masking.hashKey,
+  });
   store.watch();
   return { store, decider };
 }
@@ -130,6 +133,7 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
         handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
         maxConnections: config.limits.maxConnections,
         fakeVerifierKey: randomBytes(32),
+        catalogTtlMs: config.masking.catalogTtlMs,
       });
       const server = net.createServer({ noDelay: true }, (socket) => engine.handle(socket));
       server.on('error', (err) => log.error('postgres listener error', { err }));

@@ -7,7 +7,7 @@ import type { PathResolver } from './path-resolver.js';
 import { readTarget } from './read-target.js';
 import type { Field } from '@sqlwarden/yaml';
 
-const TOP_KEYS = ['listen', 'redis', 'redisPrefix', 'targets', 'policies', 'audit', 'tls', 'auth', 'admin', 'publicHost', 'limits', 'log'] as const;
+const TOP_KEYS = ['listen', 'redis', 'redisPrefix', 'targets', 'policies', 'audit', 'tls', 'auth', 'admin', 'publicHost', 'limits', 'masking', 'log'] as const;
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
@@ -40,6 +40,7 @@ export function buildConfig(root: Field, paths: PathResolver, file: string | und
     admin,
     ...optional('publicHost', readPublicHost(m.get('publicHost'))),
     limits: readLimits(m.get('limits')),
+    masking: readMasking(m.get('masking')),
     log: { level: m.get('log').map(['level'])?.get('level').oneOf(LOG_LEVELS) ?? DEFAULTS.logLevel },
   };
 }
@@ -195,6 +196,16 @@ function readLimits(field: Field): SqlwardenConfig['limits'] {
   };
 }
 
+function readMasking(field: Field): SqlwardenConfig['masking'] {
+  const m = field.map(['hashKey', 'catalogTtl']);
+  const hashKey = m?.get('hashKey').string();
+  if (hashKey !== undefined && Buffer.byteLength(hashKey, 'utf8') < 16) m?.get('hashKey').fail('must be at least 16 bytes (use a long random secret, e.g. from ${ENV})');
+  return {
+    ...(hashKey !== undefined && Buffer.byteLength(hashKey, 'utf8') >= 16 && { hashKey }),
+    catalogTtlMs: m?.durationKey('catalogTtl').duration(0) ?? DEFAULTS.catalogTtlMs,
+  };
+}
+
 function emptyConfig(paths: PathResolver): SqlwardenConfig {
   return {
     listen: {},
@@ -205,6 +216,7 @@ function emptyConfig(paths: PathResolver): SqlwardenConfig {
     auth: { cleartextOverTls: false, rateLimit: { ...DEFAULTS.rateLimit }, defaultTtlMs: DEFAULTS.defaultTtlMs, maxTtlMs: DEFAULTS.maxTtlMs },
     admin: {},
     limits: { maxMessageBytes: DEFAULTS.maxMessageBytes, handshakeTimeoutMs: DEFAULTS.handshakeTimeoutMs, maxConnections: DEFAULTS.maxConnections },
+    masking: { catalogTtlMs: DEFAULTS.catalogTtlMs },
     log: { level: DEFAULTS.logLevel },
   };
 }

@@ -14,6 +14,7 @@ export const DEFAULTS = {
   maxMessageBytes: 64 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   maxConnections: 10_000,
+  catalogTtlMs: 60_000,
   logLevel: 'info',
   connectTimeoutMs: 5_000,
   upstreamPort: { postgres: 5432, mysql: 3306 },

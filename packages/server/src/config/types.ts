@@ -82,5 +82,11 @@ export interface SqlwardenConfig {
     handshakeTimeoutMs: number;
     maxConnections: number;
   };
+  masking: {
+    /** HMAC key of the `hash` mask function (never logged); masks using hash are refused without it */
+    hashKey?: string;
+    /** how long a table's catalog entry (OID → names, view definitions) is trusted, ms */
+    catalogTtlMs: number;
+  };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
 }

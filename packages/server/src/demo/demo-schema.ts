@@ -125,7 +125,7 @@ export interface DemoSupportTicket {
 export const DEMO_SUPPORT_TICKETS: readonly DemoSupportTicket[] = [
   { id: 1, customerId: 1, subject: 'Change of email', body: 'Hi, please send my receipts to maria.g.personal@example.org from now on. Thanks, Maria', createdAt: '2023-09-01 10:00:00+00' },
   { id: 2, customerId: 2, subject: 'Call me back', body: 'My order never arrived. Call me at (212) 555-0150 after 5pm, or on my work line +1-212-555-0151.', createdAt: '2023-09-03 12:30:00+00' },
-  { id: 3, customerId: 5, subject: 'Identity check', body: 'Your agent asked me to confirm my identity: my SSN is 903-45-6789 and I was born on 1995-05-18.', createdAt: '2023-09-07 09:45:00+00' },
+  { id: 3, customerId: 2, subject: 'Identity check', body: 'Your agent asked me to confirm my identity: my SSN is 078-05-1120 and I was born on 1979-11-02.', createdAt: '2023-09-07 09:45:00+00' },
   { id: 4, customerId: 8, subject: 'Card declined', body: 'Checkout keeps failing with card 4242 4242 4242 4242, exp 10/29. Can you charge it manually?', createdAt: '2023-09-12 15:20:00+00' },
   { id: 5, customerId: 11, subject: 'Delivery address', body: 'Please ship to Amara Okafor, 42 Example Street, Springfield. Reach me on amara.okafor@example.net or 404-555-0111.', createdAt: '2023-09-15 08:05:00+00' },
   { id: 6, customerId: 14, subject: 'Refund', body: 'I returned the headphones two weeks ago and still see no refund. Order placed from mateo.hernandez@example.net.', createdAt: '2023-09-20 17:40:00+00' },

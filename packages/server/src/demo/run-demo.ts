@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,18 @@ function shippedPolicies(): string {
   throw new Error('cannot find the shipped policies (policies/default.yaml) next to sqlwarden');
 }
 
+/**
+ * The demo's policy directory: the shipped policies plus the demo database's masks
+ * (policies/examples/demo-masks.yaml), in a temporary directory of its own.
+ */
+function demoPolicies(): string {
+  const shipped = shippedPolicies();
+  const dir = mkdtempSync(join(tmpdir(), 'sqlwarden-demo-policies-'));
+  for (const f of readdirSync(shipped)) if (f.endsWith('.yaml')) copyFileSync(join(shipped, f), join(dir, f));
+  copyFileSync(join(shipped, 'examples', 'demo-masks.yaml'), join(dir, 'demo-masks.yaml'));
+  return dir;
+}
+
 function signalled(): Promise<void> {
   return new Promise((resolve) => {
     process.once('SIGINT', () => resolve());
@@ -47,12 +60,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   out('sqlwarden demo: starting an embedded Postgres (first start takes a few seconds)...\n');
   const db = await startEmbeddedPostgres({ dataDirCache: join(tmpdir(), 'sqlwarden-demo-pgdata'), log: (m) => log.debug(m) });
   let proxy;
+  const policies = demoPolicies();
   try {
     const config = parseConfig(
       `listen:
   postgres: 127.0.0.1:${pgPort}
   admin: 127.0.0.1:${adminPort}
-policies: ${JSON.stringify(shippedPolicies())}
+policies: ${JSON.stringify(policies)}
+masking:
+  hashKey: ${JSON.stringify(randomBytes(24).toString('hex'))}
 targets:
   - name: demo
     protocol: postgres
@@ -90,7 +106,7 @@ Connect with:
   psql "${url}"
 
 Things to try:
-  SELECT full_name, email FROM customers LIMIT 5;
+  SELECT full_name, email, phone, ssn FROM customers LIMIT 5;   -- masked: PII never reaches the agent
   UPDATE orders SET status = 'refunded';                  -- denied: no WHERE clause
   DELETE FROM customers WHERE 1 = 1;                      -- denied: always-true WHERE
   DROP TABLE api_keys;                                    -- denied: no drops
@@ -108,5 +124,6 @@ Press Ctrl-C to stop.
   } finally {
     await proxy?.close();
     await db.stop();
+    rmSync(policies, { recursive: true, force: true });
   }
 }
