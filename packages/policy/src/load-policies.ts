@@ -140,7 +140,7 @@ export function loadPolicySources(sources: { file: string; text: string }[], opt
         const m = readMask(item, file);
         if (!m) continue;
         if (m.function === 'hash' && opts.hashKeyConfigured === false) {
-          item.fail(`mask "${m.id}": the hash function needs masking.hash_key (at least 16 bytes) in sqlwarden.yaml`);
+          item.fail(`mask "${m.id}": the hash function needs masking.hashKey (at least 16 bytes) in sqlwarden.yaml`);
           continue;
         }
         const prev = ids.get(m.id.toLowerCase());

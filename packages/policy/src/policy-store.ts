@@ -26,7 +26,7 @@ export class PolicyStore {
     readonly dir: string,
     private readonly analyze: (dialect: Dialect, sql: string) => Analysis,
     private readonly events: PolicyStoreEvents = {},
-    /** whether masking.hash_key is configured (masks using `hash` are refused without it) */
+    /** whether masking.hashKey is configured (masks using `hash` are refused without it) */
     private readonly hashKeyConfigured?: boolean,
   ) {}
 

@@ -26,6 +26,8 @@ import {
 } from '@sqlwarden/sql';
 import { pgTypeHint, redactSpans, ALL_DETECTORS, MaskSet, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
 import {
+  Backend,
+  Frontend,
   decodeBind,
   decodeExecute,
   decodeFields,
@@ -52,57 +54,28 @@ export interface MaskingCounters {
 /** view lineage and name expansion stop here (views of views of ...): deeper → unknown → masked */
 const MAX_VIEW_DEPTH = 8;
 
-const enum Msg {
-  // client
-  Bind = 0x42,
-  Describe = 0x44,
-  Execute = 0x45,
-  Close = 0x43,
-  Sync = 0x53,
-  FunctionCall = 0x46,
-  // upstream
-  RowDescription = 0x54,
-  DataRow = 0x44,
-  NoData = 0x6e,
-  CommandComplete = 0x43,
-  EmptyQuery = 0x49,
-  PortalSuspended = 0x73,
-  ErrorResponse = 0x45,
-  NoticeResponse = 0x4e,
-  ReadyForQuery = 0x5a,
-  CopyOut = 0x48,
-  CopyBoth = 0x57,
-  Notification = 0x41,
-  FunctionCallResponse = 0x56,
-}
-
 /** Client messages the masking needs whole. */
-export const MASKING_CLIENT_FRAMES = [Msg.Bind, Msg.Describe, Msg.Execute, Msg.Close, Msg.Sync];
-/** Upstream messages the masking needs whole. */
+export const MASKING_CLIENT_FRAMES = [Frontend.Bind, Frontend.Describe, Frontend.Execute, Frontend.Close, Frontend.Sync];
+/** Upstream messages the masking needs whole (ErrorResponse: the session hands it over decoded, see onError). */
 export const MASKING_UPSTREAM_FRAMES = [
-  Msg.RowDescription,
-  Msg.DataRow,
-  Msg.NoData,
-  Msg.CommandComplete,
-  Msg.EmptyQuery,
-  Msg.PortalSuspended,
-  Msg.ErrorResponse,
-  Msg.NoticeResponse,
-  Msg.ReadyForQuery,
-  Msg.CopyOut,
-  Msg.CopyBoth,
-  Msg.Notification,
-  Msg.FunctionCallResponse,
+  Backend.RowDescription,
+  Backend.DataRow,
+  Backend.NoData,
+  Backend.CommandComplete,
+  Backend.EmptyQueryResponse,
+  Backend.PortalSuspended,
+  Backend.ErrorResponse,
+  Backend.NoticeResponse,
+  Backend.ReadyForQuery,
+  Backend.CopyOutResponse,
+  Backend.CopyBothResponse,
+  Backend.NotificationResponse,
+  Backend.FunctionCallResponse,
 ];
 
 const REDACTED = '[redacted]';
 const NO_MASKS = new MaskSet([]);
 const REDACTED_RAISE = '[redacted by sqlwarden: raised by a function while masking applies]';
-
-/** A cursor over a relation's columns in attnum order, for star expansion. */
-function relationWidth(rel: Relation): number {
-  return rel.columns.size;
-}
 
 export class PgMasking {
   readonly tracker = new ResultTracker<Attached>();
@@ -144,29 +117,33 @@ export class PgMasking {
     this.tracker.parse(name, statements);
   }
 
-  /** A client message in Ready phase (Query and Parse are reported by the decision point). */
+  /** A FunctionCall: answered by ReadyForQuery alone, like a Sync. */
+  functionCall(): void {
+    this.tracker.sync();
+  }
+
+  /** A client message in Ready phase (Query, Parse and FunctionCall are reported by the decision point). */
   onClientFrame(type: number, frame: Buffer): void {
     switch (type) {
-      case Msg.Bind: {
+      case Frontend.Bind: {
         const b = decodeBind(frame);
         this.tracker.bind(b.portal, b.statement, b.resultFormats);
         return;
       }
-      case Msg.Describe: {
+      case Frontend.Describe: {
         const d = decodeTargetMessage(frame);
         this.tracker.describe(d.target, d.name);
         return;
       }
-      case Msg.Execute:
+      case Frontend.Execute:
         this.tracker.execute(decodeExecute(frame).portal);
         return;
-      case Msg.Close: {
+      case Frontend.Close: {
         const c = decodeTargetMessage(frame);
         this.tracker.close(c.target, c.name);
         return;
       }
-      case Msg.Sync:
-      case Msg.FunctionCall:
+      case Frontend.Sync:
         this.tracker.sync();
         return;
     }
@@ -177,7 +154,7 @@ export class PgMasking {
   /** Returns what to do with an upstream frame; throws MaskingViolation to end the session. */
   onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
     switch (type) {
-      case Msg.RowDescription: {
+      case Backend.RowDescription: {
         const fields = decodeRowDescription(frame);
         // the catalog first: if it must be asked, the frame waits (and is offered again)
         const next = this.tracker.nextDescribed();
@@ -186,34 +163,33 @@ export class PgMasking {
         if (cols) this.planFor(cols);
         return FrameAction.Forward;
       }
-      case Msg.DataRow:
+      case Backend.DataRow:
         return this.onDataRow(frame);
-      case Msg.NoData:
+      case Backend.NoData:
         this.tracker.noData();
         return FrameAction.Forward;
-      case Msg.CommandComplete:
+      case Backend.CommandComplete:
         if (/^(CREATE|ALTER|DROP|COMMENT|GRANT|REVOKE|SECURITY)\b/.test(commandTag(frame))) this.catalog.invalidate();
         this.tracker.resultEnd();
         return FrameAction.Forward;
-      case Msg.EmptyQuery:
-      case Msg.PortalSuspended:
+      case Backend.EmptyQueryResponse:
+      case Backend.PortalSuspended:
         this.tracker.resultEnd();
         return FrameAction.Forward;
-      case Msg.ErrorResponse:
-        this.tracker.error();
-        return this.cleanFields(frame);
-      case Msg.NoticeResponse:
-        return this.cleanFields(frame);
-      case Msg.ReadyForQuery:
+      case Backend.ErrorResponse:
+        return this.onError(frame, decodeFields(frame));
+      case Backend.NoticeResponse:
+        return this.cleanFields(frame, decodeFields(frame));
+      case Backend.ReadyForQuery:
         this.tracker.readyForQuery();
         this.flushCounts();
         return FrameAction.Forward;
-      case Msg.Notification:
+      case Backend.NotificationResponse:
         return this.redactNotification(frame);
-      case Msg.CopyOut:
-      case Msg.CopyBoth:
+      case Backend.CopyOutResponse:
+      case Backend.CopyBothResponse:
         throw new MaskingViolation('the database started sending COPY data, which sqlwarden cannot mask');
-      case Msg.FunctionCallResponse:
+      case Backend.FunctionCallResponse:
         // a fast-path function result has no column metadata at all
         return this.masks.hasColumnRules ? nullFunctionResult() : FrameAction.Forward;
       default:
@@ -253,6 +229,12 @@ export class PgMasking {
       return m;
     });
     return out === frame ? FrameAction.Forward : out;
+  }
+
+  /** ErrorResponse, with the fields the caller has already decoded. */
+  onError(frame: Buffer, fields: Map<string, string>): FrameAction | Buffer {
+    this.tracker.error();
+    return this.cleanFields(frame, fields);
   }
 
   private flushCounts(): void {
@@ -353,10 +335,14 @@ export class PgMasking {
     const lineage = alignLineage(fields, statement?.outputColumns, (oid) => this.catalog.peek(oid));
     return fields.map((f, i) => {
       if (f.tableOid !== 0) return this.directOrigin(f.tableOid, f.attnum);
-      const oc = lineage[i];
-      if (!oc || (!oc.certain && !oc.ambiguous) || oc.expands) return null;
-      return this.expand({ columns: oc.sources, wholeRow: oc.wholeRow ?? [], direct: oc.direct }, 0);
+      return this.fromLineage(lineage[i], 0);
     });
+  }
+
+  /** A lineage entry's origin, views followed; null when the lineage is not certain enough to trust. */
+  private fromLineage(oc: OutputColumn | undefined, depth: number): ColumnOrigin {
+    if (!oc || (!oc.certain && !oc.ambiguous) || oc.expands || oc.star) return null;
+    return this.expand({ columns: oc.sources, wholeRow: oc.wholeRow ?? [], direct: oc.direct }, depth);
   }
 
   private directOrigin(oid: number, attnum: number): ColumnOrigin {
@@ -424,9 +410,7 @@ export class PgMasking {
     let attnum = -1;
     for (const [n, name] of rel.columns) if (name === column) attnum = n;
     // view columns are numbered 1..n with no gaps (views cannot drop columns)
-    const oc = attnum > 0 ? lineage[attnum - 1] : undefined;
-    if (!oc || (!oc.certain && !oc.ambiguous) || oc.expands || oc.star) return null;
-    return this.expand({ columns: oc.sources, wholeRow: oc.wholeRow ?? [], direct: oc.direct }, depth + 1);
+    return this.fromLineage(attnum > 0 ? lineage[attnum - 1] : undefined, depth + 1);
   }
 
   // ---- other channels -----------------------------------------------------------------------
@@ -437,8 +421,7 @@ export class PgMasking {
    * (`Key (email)=(…) already exists`, `Failing row contains (…)`), and anywhere in what a
    * function RAISEs. Those parts are removed; detectors run over every text field.
    */
-  private cleanFields(frame: Buffer): FrameAction | Buffer {
-    const fields = decodeFields(frame);
+  private cleanFields(frame: Buffer, fields: Map<string, string>): FrameAction | Buffer {
     const code = fields.get('C') ?? '';
     const cls = code.slice(0, 2);
     let changed = false;
@@ -487,7 +470,7 @@ export class PgMasking {
     const head = frame.subarray(5, channelEnd + 1);
     const body = Buffer.concat([head, Buffer.from(clean, 'utf8'), Buffer.from([0])]);
     const out = Buffer.allocUnsafe(5 + body.length);
-    out[0] = Msg.Notification;
+    out[0] = Backend.NotificationResponse;
     out.writeInt32BE(4 + body.length, 1);
     body.copy(out, 5);
     return out;
@@ -505,7 +488,7 @@ function commandTag(frame: Buffer): string {
 /** FunctionCallResponse with a NULL result. */
 function nullFunctionResult(): Buffer {
   const b = Buffer.allocUnsafe(9);
-  b[0] = Msg.FunctionCallResponse;
+  b[0] = Backend.FunctionCallResponse;
   b.writeInt32BE(8, 1);
   b.writeInt32BE(-1, 5);
   return b;
@@ -536,7 +519,7 @@ export function alignLineage(
       const f = fields[fi]!;
       const rel = f.tableOid !== 0 ? relation(f.tableOid) : undefined;
       if (!rel) return out;
-      const width = relationWidth(rel);
+      const width = rel.columns.size;
       for (let k = 0; k < width; k++) if (fields[fi + k]?.tableOid !== f.tableOid) return out;
       fi += width;
       continue;

@@ -8,6 +8,8 @@ import type { Analysis } from '@sqlwarden/sql';
 import type { Logger, Metrics } from '@sqlwarden/telemetry';
 import {
   AUTH_CLEARTEXT,
+  Backend,
+  Frontend,
   AUTH_OK,
   FrameAction,
   FrameScanner,
@@ -81,14 +83,6 @@ const MAX_STARTUP_PACKET = 10000;
 const AUTH_FRAME_LIMIT = 16384;
 const MAX_PENDING_DENIALS = 1024;
 const END_GRACE_MS = 1000;
-const Q = 0x51;
-const P = 0x50;
-const F = 0x46;
-const X = 0x58;
-const E = 0x45;
-const Z = 0x5a;
-const S = 0x53;
-const EMPTY = Buffer.alloc(0);
 
 function identityTag(agent: string, sessionId: string): string {
   // NAMEDATALEN: application_name is truncated to 63 bytes upstream
@@ -329,7 +323,7 @@ export class PgSession implements LiveSession {
         return FrameAction.Drop;
       case Phase.Busy:
         // nothing may arrive while we wait on the store or the upstream
-        if (type === X) {
+        if (type === Frontend.Terminate) {
           this.close();
           return FrameAction.Drop;
         }
@@ -441,8 +435,8 @@ export class PgSession implements LiveSession {
     const key = this.deps.registry.issueCancelKey(this);
 
     const upScanner = new FrameScanner({ onFrame: (t, f) => this.onUpstreamFrame(t, f), onPass: (b) => this.writeClient(b) }, this.deps.maxMessageBytes);
-    upScanner.wantWhole[Z] = 1;
-    upScanner.wantWhole[S] = 1;
+    upScanner.wantWhole[Backend.ReadyForQuery] = 1;
+    upScanner.wantWhole[Backend.ParameterStatus] = 1;
     this.upstreamScanner = upScanner;
     up.socket.on('data', this.onUpstreamData);
     up.socket.on('error', this.onUpstreamError);
@@ -450,9 +444,9 @@ export class PgSession implements LiveSession {
     up.socket.on('drain', this.onUpstreamDrain);
 
     this.clientScanner.wantWhole.fill(0);
-    this.clientScanner.wantWhole[Q] = 1;
-    this.clientScanner.wantWhole[P] = 1;
-    this.clientScanner.wantWhole[F] = 1;
+    this.clientScanner.wantWhole[Frontend.Query] = 1;
+    this.clientScanner.wantWhole[Frontend.Parse] = 1;
+    this.clientScanner.wantWhole[Frontend.FunctionCall] = 1;
     this.clientScanner.setMaxWholeBytes(this.deps.maxMessageBytes);
     this.phase = Phase.Ready;
     this.client.write(Buffer.concat([...up.parameterStatus, backendKeyData(key.pid, key.secret), readyForQuery('I')]));
@@ -465,13 +459,13 @@ export class PgSession implements LiveSession {
   private onReadyFrame(type: number, frame: Buffer): FrameAction | Buffer {
     if (this.endReason) return FrameAction.Drop;
     switch (type) {
-      case Q:
+      case Frontend.Query:
         return this.judge('query', decodeQuery(frame), null);
-      case P: {
+      case Frontend.Parse: {
         const p = decodeParse(frame);
         return this.judge('parse', p.sql, p.name);
       }
-      case F:
+      case Frontend.FunctionCall:
         return this.judge('function_call', `function call oid ${decodeFunctionCall(frame).oid}`, null);
       default:
         this.masking?.onClientFrame(type, frame);
@@ -507,7 +501,7 @@ export class PgSession implements LiveSession {
       const statements = decision.kind === 'allow' && analysis?.ok ? analysis.statements : undefined;
       if (carrier === 'query') masking.query(statements);
       else if (carrier === 'parse') masking.parse(statementName ?? '', statements);
-      else masking.onClientFrame(F, EMPTY);
+      else masking.functionCall();
     }
     switch (decision.kind) {
       case 'allow':
@@ -590,7 +584,7 @@ export class PgSession implements LiveSession {
     // a denial whose unit failed earlier never comes back: keep the map bounded (Maps iterate oldest first)
     if (this.pendingDenials.size > MAX_PENDING_DENIALS) this.pendingDenials.delete(this.pendingDenials.keys().next().value as number);
     // from the first denial on, upstream errors are checked for the marker
-    if (this.upstreamScanner) this.upstreamScanner.wantWhole[E] = 1;
+    if (this.upstreamScanner) this.upstreamScanner.wantWhole[Backend.ErrorResponse] = 1;
     return carrier === 'parse' ? parseMessage(statementName ?? '', marker) : queryMessage(marker);
   }
 
@@ -622,8 +616,8 @@ export class PgSession implements LiveSession {
   }
 
   private onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
-    if (type === Z) this.txStatus = frame[5];
-    else if (type === E) {
+    if (type === Backend.ReadyForQuery) this.txStatus = frame[5];
+    else if (type === Backend.ErrorResponse) {
       const fields = decodeFields(frame);
       const message = fields.get('M') ?? '';
       const at = message.indexOf(this.markerPrefix);
@@ -634,7 +628,8 @@ export class PgSession implements LiveSession {
         this.pendingDenials.delete(seq);
         return errorResponse(denial ?? toErrorFields({ kind: 'denied', ruleId: 'policy', reason: 'the statement was denied by policy' }));
       }
-    } else if (type === S) return this.onParameterStatus(frame);
+      if (this.masking) return this.masking.onError(frame, fields);
+    } else if (type === Backend.ParameterStatus) return this.onParameterStatus(frame);
     return this.masking ? this.masking.onUpstreamFrame(type, frame) : FrameAction.Forward;
   }
 

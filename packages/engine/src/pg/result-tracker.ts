@@ -1,4 +1,4 @@
-import type { FieldDescription } from '@sqlwarden/wire-pg';
+import { resultFormatOf, type FieldDescription } from '@sqlwarden/wire-pg';
 
 /**
  * Which result a row belongs to. Postgres answers requests strictly in order, so the proxy keeps a
@@ -32,12 +32,6 @@ interface Portal<T> {
   statement: Statement<T> | undefined;
   resultFormats: number[];
   fields?: FieldDescription[];
-}
-
-function formatsFor(fields: FieldDescription[], resultFormats: number[]): number[] {
-  if (resultFormats.length === 0) return fields.map(() => 0);
-  if (resultFormats.length === 1) return fields.map(() => resultFormats[0]);
-  return fields.map((_, i) => resultFormats[i] ?? 0);
 }
 
 export class ResultTracker<T> {
@@ -149,7 +143,7 @@ export class ResultTracker<T> {
     const portal = p.portal;
     const fields = portal?.fields ?? portal?.statement?.fields;
     if (!portal || !fields) return null;
-    this.current = { fields, formats: formatsFor(fields, portal.resultFormats), statement: portal.statement?.attached, statementIndex: 0 };
+    this.current = { fields, formats: fields.map((_, i) => resultFormatOf(portal.resultFormats, i)), statement: portal.statement?.attached, statementIndex: 0 };
     return this.current;
   }
 

@@ -96,7 +96,7 @@ describe('MaskSet.planColumn', () => {
   });
 
   test('hash without a key, or with a short one, is refused', () => {
-    expect(() => new MaskSet(RULES)).toThrow(/hash_key/);
+    expect(() => new MaskSet(RULES)).toThrow(/hashKey/);
     expect(() => new MaskSet(RULES, { hashKey: 'short' })).toThrow(/16 bytes/);
   });
 });

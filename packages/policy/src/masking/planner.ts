@@ -127,10 +127,10 @@ export class MaskSet {
   private readonly hashKey: HmacSha256 | undefined;
 
   constructor(rules: readonly MaskRule[], opts: MaskSetOptions = {}) {
-    if (opts.hashKey !== undefined && opts.hashKey.length < 16) throw new Error('masking.hash_key must be at least 16 bytes');
+    if (opts.hashKey !== undefined && opts.hashKey.length < 16) throw new Error('masking.hashKey must be at least 16 bytes');
     this.hashKey = opts.hashKey !== undefined ? new HmacSha256(opts.hashKey) : undefined;
     for (const rule of rules) {
-      if (rule.function === 'hash' && !this.hashKey) throw new Error(`mask "${rule.id}" uses hash, which needs masking.hash_key in the configuration`);
+      if (rule.function === 'hash' && !this.hashKey) throw new Error(`mask "${rule.id}" uses hash, which needs masking.hashKey in the configuration`);
       const options: MaskOptions = { replacement: rule.replacement, keepFirst: rule.keepFirst, keepLast: rule.keepLast, hashKey: this.hashKey };
       const patterns = rule.columns.map(compilePattern);
       if (rule.detectors.length > 0) this.detectorRules.push({ rule, patterns, options, detectors: new DetectorSet(rule.detectors) });
@@ -206,45 +206,36 @@ export class MaskSet {
 
   /** The compiled masker of a rule for a type and format (cached). */
   private masker(r: CompiledRule, hint: TypeHint, format: number, kind: 'whole' | 'detect'): ValueMasker {
-    const key = `${r.rule.id}\u0000${hint}\u0000${format}\u0000${kind}`;
-    let m = this.masks.get(key);
-    if (m) return m;
-    if (kind === 'whole') {
-      m = format === 1 ? compilePgBinaryMask(r.rule.function, hint, r.options) : compileMask(r.rule.function, hint, r.options);
-    } else {
+    return this.cached(`${r.rule.id}\u0000${hint}\u0000${format}\u0000${kind}`, () => {
+      if (kind === 'whole') return compileFor(r.rule.function, hint, format, r.options);
       const detectors = (r as DetectorRule).detectors;
       const repl = spanReplacement(r.rule.function, r.options);
       const jsonb = hint === TypeHint.Jsonb && format === 1;
-      m = (v) => {
+      return (v) => {
         // binary jsonb carries a version byte before the JSON text
         const body = jsonb ? v.subarray(1) : v;
         const out = redactSpansBuffer(body, detectors, repl ?? '');
         if (out === body) return v;
         if (repl === null) return null;
-        // a finding inside JSON is replaced inside its string; keep the document valid by escaping the replacement
+        // the replacement is written as it is: inside a JSON string it must not contain `"` or `\`
         return jsonb ? Buffer.concat([v.subarray(0, 1), out]) : out;
       };
-    }
-    this.masks.set(key, m);
-    return m;
+    });
   }
 
   /** `redact` with the rule's replacement, for computed values under a function that keeps part of the value. */
   private redactMasker(r: CompiledRule, hint: TypeHint, format: number): ValueMasker {
-    const key = `\u0003${r.rule.id}\u0000${hint}\u0000${format}`;
-    let m = this.masks.get(key);
-    if (!m) {
-      m = format === 1 ? compilePgBinaryMask('redact', hint, r.options) : compileMask('redact', hint, r.options);
-      this.masks.set(key, m);
-    }
-    return m;
+    return this.cached(`\u0003${r.rule.id}\u0000${hint}\u0000${format}`, () => compileFor('redact', hint, format, r.options));
   }
 
   private uncertainMasker(hint: TypeHint, format: number): ValueMasker {
-    const key = `\u0001${hint}\u0000${format}`;
+    return this.cached(`\u0001${hint}\u0000${format}`, () => compileFor('redact', hint, format, {}));
+  }
+
+  private cached(key: string, make: () => ValueMasker): ValueMasker {
     let m = this.masks.get(key);
     if (!m) {
-      m = format === 1 ? compilePgBinaryMask('redact', hint) : compileMask('redact', hint);
+      m = make();
       this.masks.set(key, m);
     }
     return m;
@@ -273,24 +264,20 @@ export class MaskSet {
 
   /** Detector rules applied in turn (each with its own function). */
   private combinedDetectors(rules: DetectorRule[], hint: TypeHint, format: number): ValueMasker {
-    const key = `\u0002${hint}\u0000${format}\u0000${rules.map((r) => r.rule.id).join('\u0000')}`;
-    let m = this.masks.get(key);
-    if (m) return m;
-    const parts = rules.map((r) => this.masker(r, hint, format, 'detect'));
-    m =
-      parts.length === 1
-        ? parts[0]!
-        : (v) => {
-            let cur: Buffer | null = v;
-            for (const p of parts) {
-              if (cur === null) return null;
-              cur = p(cur);
-            }
-            return cur;
-          };
-    this.masks.set(key, m);
-    return m;
+    return this.cached(`\u0002${hint}\u0000${format}\u0000${rules.map((r) => r.rule.id).join('\u0000')}`, () => {
+      const parts = rules.map((r) => this.masker(r, hint, format, 'detect'));
+      if (parts.length === 1) return parts[0]!;
+      return (v) => {
+        let cur: Buffer | null = v;
+        for (const p of parts) {
+          if (cur === null) return null;
+          cur = p(cur);
+        }
+        return cur;
+      };
+    });
   }
+
 
   /** Plans a whole result. */
   plan(origins: readonly ColumnOrigin[], hints: readonly TypeHint[], formats: readonly number[]): ResultPlan {
@@ -307,6 +294,11 @@ export class MaskSet {
     }
     return { columns, any, uncertain };
   }
+}
+
+/** A mask function compiled for a column's type, in its wire format (0 text, 1 binary). */
+function compileFor(fn: MaskFunction, hint: TypeHint, format: number, opts: MaskOptions): ValueMasker {
+  return format === 1 ? compilePgBinaryMask(fn, hint, opts) : compileMask(fn, hint, opts);
 }
 
 function originMatches(patterns: readonly ColumnPattern[], o: NonNullable<ColumnOrigin>): boolean {
