@@ -5,7 +5,7 @@
 //   node benchmarks/analysis.mjs [--rounds 5]
 //
 // Writes the "Statement analysis" section of benchmarks/RESULTS.md.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeResultsSection } from './lib.mjs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -60,18 +60,5 @@ lines.push(`Command: \`node benchmarks/analysis.mjs --rounds ${rounds}\`  `);
 lines.push(`Run: ${new Date().toISOString()} on ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), Node ${process.version}. Corpora: \`../shared/corpus/pg-benign.mjs\` and \`mysql-benign.mjs\`, one warm-up round then ${rounds} timed rounds, times per statement.`, '');
 lines.push('| dialect | what | statements | mean µs | p50 µs | p99 µs |', '|---|---|---:|---:|---:|---:|');
 for (const r of rows) lines.push(`| ${r.dialect} | ${r.label} | ${r.n} | ${r.mean.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} |`);
-const section = lines.join('\n') + '\n';
-let doc;
-try {
-  doc = readFileSync(a.out, 'utf8');
-} catch {
-  doc = '# sqlwarden benchmark results\n\nEvery section is written by the command it names; rerun the command to refresh it.\n';
-}
-const start = doc.indexOf('## Statement analysis:');
-if (start >= 0) {
-  const next = doc.indexOf('\n## ', start + 1);
-  doc = doc.slice(0, start) + section + (next >= 0 ? doc.slice(next + 1) : '');
-} else doc += '\n' + section;
-writeFileSync(a.out, doc);
-console.log(section);
+writeResultsSection(a.out, '## Statement analysis:', lines.join('\n') + '\n');
 process.exit(0);

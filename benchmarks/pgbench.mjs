@@ -5,12 +5,13 @@
 //   node benchmarks/pgbench.mjs [--seconds 10] [--clients 8] [--threads 2] [--reps 3] [--scale 10] [--modes simple,prepared]
 //
 // Needs: pgbench, pgbouncer, haproxy (Debian packages), the local PostgreSQL at 127.0.0.1:5432.
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, chmodSync, chownSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Children, sh, waitPort, writeResultsSection } from './lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
@@ -29,38 +30,10 @@ const DB = 'sqlwarden_bench';
 const PORTS = { haproxy: 16434, pgbouncer: 16433, sqlwarden: 16432, admin: 18089 };
 const work = mkdtempSync(join(tmpdir(), 'sqlwarden-bench-'));
 chmodSync(work, 0o755);
-const children = [];
+const children = new Children();
 
-function sh(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout}`);
-  return r.stdout;
-}
-function start(name, cmd, args, opts = {}) {
-  const p = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
-  let err = '';
-  p.stderr.on('data', (d) => (err += d));
-  p.on('exit', (code) => code && code !== 0 && !p.killedByUs && console.error(`${name} exited ${code}: ${err.slice(-2000)}`));
-  children.push(p);
-  return p;
-}
-async function waitPort(port, what) {
-  const net = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((res) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), res(true)));
-      s.on('error', () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} did not listen on ${port}`);
-}
 function cleanup() {
-  for (const c of children) {
-    c.killedByUs = true;
-    c.kill('SIGTERM');
-  }
+  children.stopAll();
   rmSync(work, { recursive: true, force: true });
 }
 process.on('exit', cleanup);
@@ -77,7 +50,7 @@ writeFileSync(
   join(work, 'haproxy.cfg'),
   `global\n  maxconn 4096\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 1h\n  timeout server 1h\nlisten pg\n  bind 127.0.0.1:${PORTS.haproxy}\n  server pg ${PG.host}:${PG.port}\n`,
 );
-start('haproxy', 'haproxy', ['-f', join(work, 'haproxy.cfg'), '-db']);
+children.start('haproxy', 'haproxy', ['-f', join(work, 'haproxy.cfg'), '-db']);
 
 // ---- PgBouncer (session pooling: prepared statements stay valid) -----------------------------
 writeFileSync(join(work, 'userlist.txt'), `"${PG.user}" ""\n`);
@@ -87,14 +60,14 @@ writeFileSync(
 );
 const pgUid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
 for (const f of ['pgbouncer.ini', 'userlist.txt']) chownSync(join(work, f), pgUid, pgUid);
-start('pgbouncer', 'runuser', ['-u', 'postgres', '--', 'pgbouncer', join(work, 'pgbouncer.ini')]);
+children.start('pgbouncer', 'runuser', ['-u', 'postgres', '--', 'pgbouncer', join(work, 'pgbouncer.ini')]);
 
 // ---- sqlwarden ---------------------------------------------------------------------------------
 writeFileSync(
   join(work, 'sqlwarden.yaml'),
   `listen:\n  postgres: 127.0.0.1:${PORTS.sqlwarden}\n  admin: 127.0.0.1:${PORTS.admin}\npolicies: ${join(root, "policies")}\ntargets:\n  - name: bench\n    protocol: postgres\n    host: ${PG.host}\n    port: ${PG.port}\n    database: ${DB}\n    user: ${PG.user}\nlog:\n  level: warn\n`,
 );
-start('sqlwarden', process.execPath, [join(root, 'packages/server/bin/sqlwarden.js'), 'start', '-c', join(work, 'sqlwarden.yaml')]);
+children.start('sqlwarden', process.execPath, [join(root, 'packages/server/bin/sqlwarden.js'), 'start', '-c', join(work, 'sqlwarden.yaml')]);
 
 await Promise.all([waitPort(PORTS.haproxy, 'haproxy'), waitPort(PORTS.pgbouncer, 'pgbouncer'), waitPort(PORTS.sqlwarden, 'sqlwarden'), waitPort(PORTS.admin, 'sqlwarden admin')]);
 const minted = await (
@@ -155,19 +128,6 @@ for (const mode of modes) {
     lines.push(`| ${mode} | ${r} | ${m.tps.toFixed(0)} | ${m.lat.toFixed(3)} | ${(m.tps / d.tps).toFixed(2)} | ${(m.tps / b.tps).toFixed(2)} | ${(m.lat / h.lat).toFixed(2)} |`);
   }
 }
-const section = lines.join('\n') + '\n';
-let doc = '';
-try {
-  doc = readFileSync(a.out, 'utf8');
-} catch {
-  doc = '# sqlwarden benchmark results\n\nEvery section is written by the command it names; rerun the command to refresh it.\n\n';
-}
-const start_ = doc.indexOf('## pgbench -S:');
-if (start_ >= 0) {
-  const next = doc.indexOf('\n## ', start_ + 1);
-  doc = doc.slice(0, start_) + section + (next >= 0 ? doc.slice(next + 1) : '');
-} else doc += '\n' + section;
-writeFileSync(a.out, doc);
-console.log(section);
+writeResultsSection(a.out, '## pgbench -S:', lines.join('\n') + '\n');
 psql(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 process.exit(0);
