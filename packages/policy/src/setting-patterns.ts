@@ -42,14 +42,19 @@ const RESET_ITEM: ValueItem = Object.freeze({ text: 'DEFAULT', quoted: false, re
 
 const SPACE = /^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g;
 
+/** `"a""b"` → `a"b`; undefined when not double-quoted. */
+function unquoteDouble(t: string): string | undefined {
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : undefined;
+}
+
 /** Splits a list value on commas: items trimmed, double quotes removed from quoted items, empty items dropped. */
 export function splitSettingList(constant: string): ValueItem[] {
   const out: ValueItem[] = [];
   for (const raw of constant.split(',')) {
     const t = raw.replace(SPACE, '');
     if (t === '') continue;
-    if (t.length >= 2 && t.startsWith('"') && t.endsWith('"')) out.push({ text: t.slice(1, -1).replace(/""/g, '"'), quoted: true });
-    else out.push({ text: t, quoted: false });
+    const unquoted = unquoteDouble(t);
+    out.push(unquoted !== undefined ? { text: unquoted, quoted: true } : { text: t, quoted: false });
   }
   return out;
 }
@@ -158,7 +163,7 @@ function valuePatterns(f: Field): ValuePattern[] | undefined {
   if (!list) return undefined;
   return list.map((raw) => {
     // a pattern may be written quoted like the item it matches ('"$user"'): the quotes are not part of it
-    const source = raw.length >= 2 && raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/""/g, '"') : raw;
+    const source = unquoteDouble(raw) ?? raw;
     return { source, glob: compileGlob(source), exact: compileCaseSensitiveGlob(source), reset: source.toUpperCase() === 'DEFAULT' };
   });
 }
