@@ -19,8 +19,8 @@ export interface JudgedMessage extends Judgement {
  */
 export class PolicyDecider implements Decider {
   private policy: PolicySet;
-  private readonly rulesByPrincipal = new WeakMap<Principal, { version: number; rules: Rule[] }>();
-  private readonly masksByPrincipal = new WeakMap<Principal, { version: number; masks: MaskSet | null }>();
+  private readonly rulesByPrincipal = new WeakMap<Principal, { version: number; value: Rule[] }>();
+  private readonly masksByPrincipal = new WeakMap<Principal, { version: number; value: MaskSet | null }>();
 
   constructor(
     policy: PolicySet,
@@ -34,12 +34,17 @@ export class PolicyDecider implements Decider {
 
   /** The masks for this principal (computed once per session and policy version). */
   masksFor(who: Principal): MaskSet | null {
+    return this.perPrincipal(this.masksByPrincipal, who, (policy) => MaskSet.forPrincipal(policy.masks, who, this.maskOptions));
+  }
+
+  /** A value computed from the policy for one principal, kept until the policy changes. */
+  private perPrincipal<T>(cache: WeakMap<Principal, { version: number; value: T }>, who: Principal, compute: (policy: PolicySet) => T): T {
     const policy = this.policy;
-    const cached = this.masksByPrincipal.get(who);
-    if (cached && cached.version === policy.version) return cached.masks;
-    const masks = MaskSet.forPrincipal(policy.masks, who, this.maskOptions);
-    this.masksByPrincipal.set(who, { version: policy.version, masks });
-    return masks;
+    const cached = cache.get(who);
+    if (cached && cached.version === policy.version) return cached.value;
+    const value = compute(policy);
+    cache.set(who, { version: policy.version, value });
+    return value;
   }
 
   get current(): PolicySet {
@@ -52,12 +57,7 @@ export class PolicyDecider implements Decider {
 
   /** The rules whose agent/label/target conditions hold for this principal. */
   rulesFor(who: Principal): Rule[] {
-    const policy = this.policy;
-    const cached = this.rulesByPrincipal.get(who);
-    if (cached && cached.version === policy.version) return cached.rules;
-    const rules = policy.rules.filter((r) => whoMatches(r.who, who));
-    this.rulesByPrincipal.set(who, { version: policy.version, rules });
-    return rules;
+    return this.perPrincipal(this.rulesByPrincipal, who, (policy) => policy.rules.filter((r) => whoMatches(r.who, who)));
   }
 
   judgeMessage(msg: SqlMessage, who: Principal): JudgedMessage {

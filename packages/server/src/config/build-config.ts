@@ -199,9 +199,10 @@ function readLimits(field: Field): SqlwardenConfig['limits'] {
 function readMasking(field: Field): SqlwardenConfig['masking'] {
   const m = field.map(['hashKey', 'catalogTtl']);
   const hashKey = m?.get('hashKey').string();
-  if (hashKey !== undefined && Buffer.byteLength(hashKey, 'utf8') < 16) m?.get('hashKey').fail('must be at least 16 bytes (use a long random secret, e.g. from ${ENV})');
+  const longEnough = hashKey !== undefined && Buffer.byteLength(hashKey, 'utf8') >= 16;
+  if (hashKey !== undefined && !longEnough) m?.get('hashKey').fail('must be at least 16 bytes (use a long random secret, e.g. from ${ENV})');
   return {
-    ...(hashKey !== undefined && Buffer.byteLength(hashKey, 'utf8') >= 16 && { hashKey }),
+    ...(longEnough && { hashKey }),
     catalogTtlMs: m?.durationKey('catalogTtl').duration(0) ?? DEFAULTS.catalogTtlMs,
   };
 }
