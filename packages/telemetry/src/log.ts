@@ -1,7 +1,7 @@
 /** Structured JSON-lines logger. Never pass secrets: fields named like secrets are redacted anyway. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /pass|secret|token|verifier|storedkey|serverkey|authorization/i;
+const SECRET_KEY = /pass|secret|token|verifier|storedkey|serverkey|hashkey|authorization/i;
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
