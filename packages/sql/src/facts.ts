@@ -138,7 +138,11 @@ export interface OutputColumn {
   name: string;
   /** every base-table column the value is computed from (deduplicated, in first-seen order) */
   sources: ColumnRef[];
-  /** a bare column reference (possibly through aliases, CTEs and subqueries): the value IS the single source's value */
+  /**
+   * a bare column reference (possibly through aliases, CTEs and subqueries): the value IS a source's
+   * value, unchanged. With several sources, each value is one of theirs: an ambiguous reference, or a
+   * set operation whose branches are all bare column references (different columns, or constants)
+   */
   direct: boolean;
   /** this entry is `*` or `t.*` over a table or view: it expands to all of that table's columns at runtime */
   star?: LineageTable;
@@ -162,6 +166,39 @@ export interface OutputColumn {
   uncertain?: string[];
 }
 
+/** What a COPY statement says about where its rows go and how they are written. */
+export interface CopyFacts {
+  direction: 'from' | 'to';
+  program: boolean;
+  file: boolean;
+  stdio: boolean;
+  /** `COPY t [(cols)]`: the table as written */
+  relation?: TableRef;
+  /** `COPY t (cols)`: the column list as written (absent: every column) */
+  columns?: string[];
+  /** `COPY (query)`: the query's own text (between the parentheses); absent when it could not be cut out */
+  query?: string;
+  /** Postgres: the options, from `WITH (...)` or the legacy syntax (`CSV HEADER`, `BINARY`, ...) */
+  options?: CopyOptionFacts;
+}
+
+/** COPY options as written; absent = not given (the server's default applies). */
+export interface CopyOptionFacts {
+  /** `text`, `csv`, `binary`, or whatever else was written */
+  format?: string;
+  delimiter?: string;
+  quote?: string;
+  escape?: string;
+  null?: string;
+  /** HEADER: true, false, or `match` */
+  header?: boolean | 'match';
+  encoding?: string;
+  /** FORCE_QUOTE: `*` or the columns */
+  forceQuote?: '*' | string[];
+  /** options whose value could not be read (not a constant of the expected kind), by name */
+  unreadable?: string[];
+}
+
 export interface StatementFacts {
   kind: StatementKind;
   /** the parser's own node type, e.g. "DropStmt" (for explain output and rare matches) */
@@ -180,7 +217,7 @@ export interface StatementFacts {
   /** SET / RESET / set_config() settings */
   settings: SettingFact[];
   /** COPY details */
-  copy?: { direction: 'from' | 'to'; program: boolean; file: boolean; stdio: boolean };
+  copy?: CopyFacts;
   /** SELECT ... INTO OUTFILE/DUMPFILE (MySQL) and other statements that write server-side files */
   writesFile?: boolean;
   /** LOAD DATA INFILE without LOCAL (MySQL): reads a file on the database server */
@@ -204,6 +241,14 @@ export interface StatementFacts {
    * (empty when there are none); absent when it could not (fail closed).
    */
   predicateColumns?: ColumnRef[];
+  /**
+   * MySQL: every name the statement gives to a CTE, a derived table or a table function (JSON_TABLE),
+   * anywhere in it, lower-cased. The server's column metadata reports such a name as a column's
+   * org_table (and the base table's schema as its schema), exactly like a base table's, so a column
+   * whose org_table is one of these is not known to be a base table column. Absent when the statement
+   * was not traced (or a derived table has no name): then no org_table can be trusted.
+   */
+  derivedTableNames?: string[];
 }
 
 /** Facts for a statement of this kind that touches nothing yet; analyzers fill them in. */
@@ -224,13 +269,23 @@ export function emptyFacts(kind: StatementKind, nodeType: string): StatementFact
   };
 }
 
+/**
+ * Set on failures that say nothing about the statement itself: the analysis service could not give an
+ * answer in time (see MysqlAnalysisPool). Such failures are never cached; the same text may pass later.
+ * - `overloaded`: the queue of statements waiting for an analysis worker was full, or one waited too long
+ * - `timeout`: the worker took longer than the pool's deadline and was stopped (kind `too_complex`)
+ * - `worker_exit`: the worker analysing it crashed or ran out of memory
+ * - `closed`: the pool was closed (the proxy is shutting down)
+ */
+export type AnalysisFailureCause = 'overloaded' | 'timeout' | 'worker_exit' | 'closed';
+
 /** Why a statement string could not be analysed; each is denied by default with its own message. */
 export type AnalysisFailure =
   | { kind: 'parse_error'; message: string; position?: number }
   | { kind: 'nul_byte' }
   | { kind: 'too_large'; bytes: number; limit: number }
-  | { kind: 'too_complex'; message: string }
-  | { kind: 'parser_failure'; message: string }
+  | { kind: 'too_complex'; message: string; cause?: AnalysisFailureCause }
+  | { kind: 'parser_failure'; message: string; cause?: AnalysisFailureCause }
   | { kind: 'empty' };
 
 export type Analysis =

@@ -18,6 +18,18 @@ export function analysisBytes(a: Analysis): number {
   return n;
 }
 
+function cacheKey(dialect: Dialect, sql: string): string {
+  return dialect === 'postgres' ? 'p' + sql : 'm' + sql;
+}
+
+/**
+ * Whether an analysis is a lasting property of its text. A parser restarting, a timeout or an
+ * overloaded analysis pool is a passing condition: judge the text again next time.
+ */
+export function isCacheable(analysis: Analysis): boolean {
+  return analysis.ok || (analysis.failure.kind !== 'parser_failure' && analysis.failure.kind !== 'too_complex');
+}
+
 /**
  * Analyses by exact statement text, least recently used evicted first, bounded by bytes.
  * The key is the full text and the dialect, and an analysis is a pure function of both,
@@ -45,23 +57,44 @@ export class AnalysisCache {
   }
 
   get(dialect: Dialect, sql: string): Analysis {
+    const hit = this.peek(dialect, sql);
+    if (hit) return hit;
+    const analysis = this.analyze(dialect, sql);
+    this.put(dialect, sql, analysis);
+    return analysis;
+  }
+
+  /**
+   * The cached analysis of this text, or undefined (counted as a miss) when there is none. Never
+   * analyses: the async front (AsyncAnalysisCache) answers hits through this without a round trip.
+   */
+  peek(dialect: Dialect, sql: string): Analysis | undefined {
     if (sql.length > this.maxEntryChars) {
       this.misses++;
-      return this.analyze(dialect, sql);
+      return undefined;
     }
-    const key = dialect === 'postgres' ? 'p' + sql : 'm' + sql;
+    const key = cacheKey(dialect, sql);
     const hit = this.map.get(key);
-    if (hit) {
-      this.hits++;
-      // refresh recency: Maps iterate in insertion order
-      this.map.delete(key);
-      this.map.set(key, hit);
-      return hit.analysis;
+    if (!hit) {
+      this.misses++;
+      return undefined;
     }
-    this.misses++;
-    const analysis = this.analyze(dialect, sql);
-    // a parser restarting or a timeout is a passing condition: judge it again next time
-    if (!analysis.ok && (analysis.failure.kind === 'parser_failure' || analysis.failure.kind === 'too_complex')) return analysis;
+    this.hits++;
+    // refresh recency: Maps iterate in insertion order
+    this.map.delete(key);
+    this.map.set(key, hit);
+    return hit.analysis;
+  }
+
+  /** Stores an analysis of this text (computed elsewhere), unless it is too long or not cacheable. */
+  put(dialect: Dialect, sql: string, analysis: Analysis): void {
+    if (sql.length > this.maxEntryChars || !isCacheable(analysis)) return;
+    const key = cacheKey(dialect, sql);
+    const old = this.map.get(key);
+    if (old) {
+      this.used -= old.bytes;
+      this.map.delete(key);
+    }
     const bytes = 2 * key.length + analysisBytes(analysis) + 64;
     this.map.set(key, { analysis, bytes });
     this.used += bytes;
@@ -70,7 +103,6 @@ export class AnalysisCache {
       this.used -= this.map.get(oldest)?.bytes ?? 0;
       this.map.delete(oldest);
     }
-    return analysis;
   }
 
   clear(): void {

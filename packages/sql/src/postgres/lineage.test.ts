@@ -167,7 +167,7 @@ describe('output column lineage', () => {
       ['WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5) SELECT n FROM r', ['n <-']],
       [
         'WITH RECURSIVE r(id, path) AS (SELECT id, email FROM users UNION ALL SELECT s.id, r.path || s.name FROM r JOIN staff s ON s.boss = r.id) SELECT * FROM r',
-        ['id <- users.id, staff.id', 'path <- users.email, staff.name'],
+        ['id = users.id, staff.id', 'path <- users.email, staff.name'],
       ],
       // a nested WITH sees the outer one
       ['WITH a AS (SELECT email FROM users) SELECT * FROM (WITH b AS (SELECT email FROM a) SELECT email FROM b) s', ['email = users.email']],
@@ -213,14 +213,40 @@ describe('output column lineage', () => {
   describe('set operations', () => {
     table([
       ['SELECT email FROM users UNION SELECT email FROM users', ['email = users.email']],
-      ['SELECT email FROM users UNION ALL SELECT contact FROM leads', ['email <- users.email, leads.contact']],
-      ['SELECT x FROM (SELECT email AS x FROM users UNION SELECT name FROM staff) s', ['x <- users.email, staff.name']],
-      ['SELECT a, b FROM t INTERSECT SELECT c, lower(d) FROM u', ['a <- t.a, u.c', 'b <- t.b, u.d']],
-      ['SELECT a FROM t EXCEPT SELECT b FROM u EXCEPT SELECT c FROM v', ['a <- t.a, u.b, v.c']],
+      // every branch a bare column: each value is one of those columns' own values (direct)
+      ['SELECT email FROM users UNION ALL SELECT contact FROM leads', ['email = users.email, leads.contact']],
+      ['SELECT email FROM customers UNION SELECT email FROM customers2', ['email = customers.email, customers2.email']],
+      ['SELECT x FROM (SELECT email AS x FROM users UNION SELECT name FROM staff) s', ['x = users.email, staff.name']],
+      ['SELECT a, b FROM t INTERSECT SELECT c, lower(d) FROM u', ['a = t.a, u.c', 'b <- t.b, u.d']],
+      ['SELECT a FROM t EXCEPT SELECT b FROM u EXCEPT SELECT c FROM v', ['a = t.a, u.b, v.c']],
       ['SELECT * FROM users UNION ALL SELECT * FROM staff', ['* <- users.*, staff.* [expands]']],
-      ['SELECT id, email FROM users UNION SELECT id, * FROM staff', ['id <- users.id, staff.id', '* <- users.email, staff.* [expands]']],
+      ['SELECT id, email FROM users UNION SELECT id, * FROM staff', ['id = users.id, staff.id', '* <- users.email, staff.* [expands]']],
       ['VALUES (1, $1), (2, $2)', ['column1 <-', 'column2 <-']],
-      ['SELECT email FROM users UNION SELECT email FROM staff ORDER BY 1', ['email <- users.email, staff.email']],
+      ['SELECT email FROM users UNION SELECT email FROM staff ORDER BY 1', ['email = users.email, staff.email']],
+      // ORDER BY / LIMIT on the union, nested set operations, parenthesised branches
+      ['SELECT email FROM a UNION ALL SELECT email FROM b ORDER BY email DESC LIMIT 5 OFFSET 1', ['email = a.email, b.email']],
+      ['(SELECT e FROM a UNION SELECT f FROM b) INTERSECT (SELECT g FROM c EXCEPT SELECT h FROM d)', ['e = a.e, b.f, c.g, d.h']],
+      ['(SELECT e FROM a ORDER BY e LIMIT 1) UNION ALL (SELECT f FROM b LIMIT 2)', ['e = a.e, b.f']],
+      // wrapped in a CTE, a subquery, and a view-like chain of CTEs
+      ['WITH u AS (SELECT email FROM a UNION SELECT email FROM b) SELECT email FROM u ORDER BY 1', ['email = a.email, b.email']],
+      ['WITH u(m) AS (SELECT email FROM a UNION ALL SELECT email FROM b), v AS (SELECT m FROM u UNION SELECT c.m FROM c) SELECT * FROM v', ['m = a.email, b.email, c.m']],
+      ['SELECT s.x FROM (SELECT a.email AS x FROM a UNION SELECT b.email FROM b) AS s WHERE s.x IS NOT NULL', ['x = a.email, b.email']],
+      // a constant or a parameter branch carries no column: still direct; but not when no branch is a column
+      ["SELECT email FROM a UNION SELECT 'nobody@example.net' UNION SELECT NULL UNION SELECT $1", ['email = a.email']],
+      ["SELECT 'x' AS v UNION SELECT $1", ['v <-']],
+      // any computed branch makes the whole output computed
+      ['SELECT email FROM a UNION SELECT lower(email) FROM b', ['email <- a.email, b.email']],
+      ['SELECT email FROM a UNION ALL SELECT email || name FROM b UNION ALL SELECT email FROM c', ['email <- a.email, b.email, b.name, c.email']],
+      // count(*) reads no column's value (how many rows b has is not a column's data)
+      ['SELECT email FROM a UNION SELECT count(*)::text FROM b', ['email = a.email']],
+      ['SELECT email FROM a UNION SELECT count(name)::text FROM b', ['email <- a.email, b.name']],
+      ['SELECT email FROM a UNION SELECT row_to_json(b)::text FROM b', ['email <- a.email, b.*']],
+      ['SELECT email FROM a UNION SELECT my_func(1)', ['email <- a.email [uncertain]']],
+      ['SELECT email FROM a UNION SELECT (SELECT email FROM b LIMIT 1)', ['email <- a.email, b.email']],
+      // an ambiguous branch lists every candidate, still a bare reference
+      ['SELECT email FROM a UNION SELECT email FROM b, c', ['email = a.email, b.email, c.email [ambiguous]']],
+      // VALUES rows of bare references (LATERAL)
+      ['SELECT v FROM users u, LATERAL (VALUES (u.email), (u.phone)) t(v)', ['v = users.email, users.phone']],
     ]);
   });
 

@@ -14,7 +14,7 @@ import type { ColumnRef, LineageTable, OutputColumn } from '../facts.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_OUT_COLUMNS } from './builtin-functions.js';
 
 /** Built-in functions whose result is read from tables (or queries) named by their arguments. */
-const READS_DATA = new Set([
+export const READS_DATA: ReadonlySet<string> = new Set([
   'table_to_xml',
   'table_to_xmlschema',
   'table_to_xml_and_xmlschema',
@@ -1406,6 +1406,16 @@ function tableFuncColumns(list: any[] | undefined, out: { name: string; expr: an
  * branch. Positions stay aligned until the first `*` of any branch; from there on, everything left
  * becomes one entry that expands to the remaining columns.
  */
+/** A bare column reference (or an ambiguous one, every candidate listed). */
+function isColumnValue(c: Col): boolean {
+  return c.direct && c.src.length > 0 && c.whole.length === 0 && !isSpread(c);
+}
+
+/** A value that derives from no column, fully traced: a constant, a parameter, `now()`. */
+function isDataFree(c: Col): boolean {
+  return !c.direct && c.src.length === 0 && c.whole.length === 0 && !c.inc && !c.amb && !isSpread(c);
+}
+
 function combine(branches: Col[][]): Col[] {
   if (branches.length === 1) return branches[0];
   const first = branches[0];
@@ -1419,8 +1429,10 @@ function combine(branches: Col[][]): Col[] {
     const c0 = first[i];
     const acc = lin();
     for (const c of at) merge(acc, c);
-    const k0 = c0.src.length === 1 ? keyOf(c0.src[0]) : undefined;
-    acc.direct = at.every((c) => c.direct && c.src.length === 1 && keyOf(c.src[0]) === k0);
+    // each row's value is one branch's value as it is: a column's own value when every branch is a
+    // bare column reference (the same column or not), or a value that derives from no column at all
+    // (a constant, a parameter); at least one branch must be a column
+    acc.direct = at.every((c) => isColumnValue(c) || isDataFree(c)) && at.some(isColumnValue);
     out.push(colOf(acc, c0.name));
   }
   if (i < width) {

@@ -4,6 +4,7 @@ import { AnalysisError, FactsBuilder, snippet, tooComplex } from './facts-builde
 import type { RawParse, RawText } from './pg-wasm.js';
 import { traceLineage } from './lineage.js';
 import { analyzePlpgsqlTree } from './plpgsql-body.js';
+import { copyOptions, copyQueryText } from './copy-options.js';
 import { RELATION_OBJECTS, statementKind } from './statement-kind.js';
 import { constantBool, constantText, isAlwaysTrue, isUnboundedCondition, sameTableName, type WriteTarget } from './where-eval.js';
 
@@ -149,8 +150,9 @@ export class PgAnalysisRun {
     const tree = this.parseTree(sql);
     return (tree.stmts ?? []).map((raw: any) => {
       const [type, x] = unwrap(raw.stmt);
-      // only a PL/pgSQL function needs its own source text (the PL/pgSQL compiler takes the whole CREATE FUNCTION)
-      const text = type === 'CreateFunctionStmt' ? utf8Slice(sql, raw.stmt_location ?? 0, raw.stmt_len) : undefined;
+      // only a PL/pgSQL function needs its own source text (the PL/pgSQL compiler takes the whole CREATE FUNCTION),
+      // and COPY (query), whose query's text is cut out of it
+      const text = type === 'CreateFunctionStmt' || (type === 'CopyStmt' && x?.query) ? utf8Slice(sql, raw.stmt_location ?? 0, raw.stmt_len) : undefined;
       return this.statement(type, x, depth, scope, text, vars);
     });
   }
@@ -241,7 +243,7 @@ export class PgAnalysisRun {
         this.fields(x, { ...ctx, access: 'write' }, 0);
         break;
       case 'CopyStmt':
-        this.copy(x, ctx);
+        this.copy(x, ctx, text);
         break;
       case 'ExplainStmt':
       case 'PrepareStmt':
@@ -566,12 +568,20 @@ export class PgAnalysisRun {
     this.returning(x, ctx);
   }
 
-  private copy(x: any, ctx: Ctx): void {
+  private copy(x: any, ctx: Ctx, text: string | undefined): void {
     const b = ctx.b;
     const from = x.is_from === true;
     const program = x.is_program === true;
     const hasFile = typeof x.filename === 'string';
-    b.copy = { direction: from ? 'from' : 'to', program, file: hasFile && !program, stdio: !hasFile };
+    b.copy = { direction: from ? 'from' : 'to', program, file: hasFile && !program, stdio: !hasFile, options: copyOptions(x.options) };
+    if (x.relation) {
+      b.copy.relation = tableOf(x.relation);
+      if (x.attlist) b.copy.columns = names(x.attlist);
+    }
+    if (x.query && text !== undefined) {
+      const q = copyQueryText(text, (sql) => this.scan(sql));
+      if (q !== undefined) b.copy.query = q;
+    }
     if (!from && hasFile) b.writesFile = true;
     if (from && hasFile && !program) b.readsFile = true;
     if (x.relation) {
