@@ -783,3 +783,245 @@ export function redactSpansBuffer(
   if (!run(s, bits, spans)) return value;
   return Buffer.from(applySpans(s, spans, replacement), 'utf8');
 }
+
+// ─── structured text: JSON documents, Postgres arrays ──────────────────────────────────────────
+
+/** A stretch of a structured value that holds data: a JSON string or number, an array element. */
+interface Token {
+  /** the token's text, quotes included: `text[start, end)` */
+  start: number;
+  end: number;
+  /** its content, quotes excluded (escapes still written) */
+  contentStart: number;
+  contentEnd: number;
+  /** the content holds escapes: what it stands for differs from its text */
+  escaped: boolean;
+}
+
+/** How one structured format finds, reads and writes its data tokens. */
+interface Syntax {
+  /** the next token at or after `i` */
+  next(text: string, i: number): Token | undefined;
+  /** what `text[from, to)` (a token's content) stands for */
+  decode(text: string, from: number, to: number): string;
+  /** how many characters of text the (escaped) character at `i` takes, within `to` */
+  unit(text: string, i: number, to: number): number;
+  /** a value written as a token, quoted and escaped */
+  encode(value: string): string;
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  return l >= 0x61 && l <= 0x66 ? l - 0x61 + 10 : -1;
+}
+
+function isJsonNumberCode(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
+
+/** A `"…"` token from `i` (at the quote), backslash escaping the next character. */
+function quotedToken(text: string, i: number): Token {
+  const n = text.length;
+  let j = i + 1;
+  let escaped = false;
+  while (j < n) {
+    const d = text.charCodeAt(j);
+    if (d === 0x5c) {
+      escaped = true;
+      j += 2;
+    } else if (d === 0x22) break;
+    else j++;
+  }
+  return { start: i, end: Math.min(j + 1, n), contentStart: i + 1, contentEnd: Math.min(j, n), escaped };
+}
+
+const JSON_SYNTAX: Syntax = {
+  next(text, i) {
+    for (const n = text.length; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return quotedToken(text, i);
+      if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+        let j = i + 1;
+        while (j < n && isJsonNumberCode(text.charCodeAt(j))) j++;
+        return { start: i, end: j, contentStart: i, contentEnd: j, escaped: false };
+      }
+    }
+    return undefined;
+  },
+  /**
+   * Lenient: an escape JSON does not have stands for its character, a short `\u` for what it has, so
+   * whatever the document holds, the detectors see what a JSON parser would give back.
+   */
+  decode(text, from, to) {
+    let out = '';
+    let run = from;
+    for (let i = from; i < to; i++) {
+      if (text.charCodeAt(i) !== 0x5c) continue;
+      out += text.slice(run, i);
+      const e = text.charCodeAt(++i);
+      switch (e) {
+        case 0x62: out += '\b'; break;
+        case 0x66: out += '\f'; break;
+        case 0x6e: out += '\n'; break;
+        case 0x72: out += '\r'; break;
+        case 0x74: out += '\t'; break;
+        case 0x75: {
+          let code = 0;
+          let k = 0;
+          for (; k < 4 && i + 1 + k < to; k++) {
+            const h = hexValue(text.charCodeAt(i + 1 + k));
+            if (h < 0) break;
+            code = code * 16 + h;
+          }
+          out += String.fromCharCode(code);
+          i += k;
+          break;
+        }
+        default:
+          if (i < to) out += text[i];
+      }
+      run = i + 1;
+    }
+    return out + text.slice(run, to);
+  },
+  unit(text, i, to) {
+    if (text.charCodeAt(i) !== 0x5c) return 1;
+    let w = 2;
+    if (text.charCodeAt(i + 1) === 0x75) while (w < 6 && i + w < to && hexValue(text.charCodeAt(i + w)) >= 0) w++;
+    return Math.min(w, to - i);
+  },
+  encode: (v) => JSON.stringify(v),
+};
+
+/** Postgres array text (`{a,"b c",{d}}`, `[0:1]={…}`): elements quoted or bare, `\` escaping in both. */
+const PG_ARRAY_SYNTAX: Syntax = {
+  next(text, i) {
+    const n = text.length;
+    // dimensions before `=` are not data
+    if (i === 0 && text.charCodeAt(0) === 0x5b) {
+      const eq = text.indexOf('=');
+      i = eq < 0 ? n : eq + 1;
+    }
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return quotedToken(text, i);
+      if (c === 0x7b || c === 0x7d || c === 0x2c || c <= 0x20) continue;
+      let j = i;
+      let escaped = false;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === 0x5c) {
+          escaped = true;
+          j += 2;
+        } else if (d === 0x7b || d === 0x7d || d === 0x2c || d === 0x22 || d <= 0x20) break;
+        else j++;
+      }
+      j = Math.min(j, n);
+      return { start: i, end: j, contentStart: i, contentEnd: j, escaped };
+    }
+    return undefined;
+  },
+  decode(text, from, to) {
+    let out = '';
+    let run = from;
+    for (let i = from; i < to; i++) {
+      if (text.charCodeAt(i) !== 0x5c) continue;
+      out += text.slice(run, i);
+      if (i + 1 < to) out += text[i + 1];
+      run = ++i + 1;
+    }
+    return out + text.slice(Math.min(run, to), to);
+  },
+  unit: (text, i, to) => (text.charCodeAt(i) === 0x5c ? Math.min(2, to - i) : 1),
+  encode: (v) => `"${v.replace(/["\\]/g, '\\$&')}"`,
+};
+
+/**
+ * Where the text stretch `text[s, e)` of a token's content `text[from, to)` lies in the decoded
+ * value: every character whose escape overlaps the stretch is inside.
+ */
+function decodedRange(syntax: Syntax, text: string, from: number, to: number, s: number, e: number): [number, number] {
+  let start = -1;
+  let d = 0;
+  for (let i = from; i < to && i < e; ) {
+    const next = i + syntax.unit(text, i, to);
+    if (next > s && start < 0) start = d;
+    d++;
+    i = next;
+  }
+  return [start < 0 ? d : start, d];
+}
+
+/**
+ * Detector findings replaced in a structured value: every data token is scanned as the value it
+ * stands for (escapes decoded), and a token with a finding is written back quoted and escaped by
+ * `syntax`, so no replacement can break the value or add to its structure. The value's own text is
+ * scanned too: a finding there inside one token covers the characters its text stands for (an escape
+ * it cuts into included); one that crosses a token's edge replaces each token it touches whole.
+ */
+function redactTokens(value: Buffer, detectors: DetectorSet | readonly Detector[], replacement: SpanReplacement, syntax: Syntax): Buffer {
+  const bits = candidateBitsBytes(value, bitsOf(detectors));
+  // without escapes every token's value is a stretch of the text, so the text's pre-check covers them
+  if (bits === 0 && value.indexOf(0x5c) < 0) return value;
+  const text = value.toString('utf8');
+  const found: PIISpan[] = [];
+  if (bits !== 0) run(text, bits, found);
+  const raw = mergeSpans(found);
+  let out = '';
+  let pos = 0;
+  let changed = false;
+  let first = 0; // the first finding of the text scan that may still touch a token
+  for (let t = syntax.next(text, 0); t; t = syntax.next(text, t.end)) {
+    const content = t.escaped ? syntax.decode(text, t.contentStart, t.contentEnd) : text.slice(t.contentStart, t.contentEnd);
+    const spans = findPII(content, detectors);
+    let whole: Detector | undefined;
+    while (first < raw.length && raw[first].end <= t.start) first++;
+    for (let k = first; k < raw.length && raw[k].start < t.end; k++) {
+      const sp = raw[k];
+      if (sp.start < t.contentStart || sp.end > t.contentEnd) whole ??= sp.detector;
+      else if (!t.escaped) spans.push({ detector: sp.detector, start: sp.start - t.contentStart, end: sp.end - t.contentStart });
+      else {
+        const [start, end] = decodedRange(syntax, text, t.contentStart, t.contentEnd, sp.start, sp.end);
+        spans.push({ detector: sp.detector, start, end });
+      }
+    }
+    if (whole === undefined && spans.length === 0) continue;
+    const masked = whole !== undefined ? (typeof replacement === 'string' ? replacement : replacement(whole, content)) : applySpans(content, spans, replacement);
+    out += text.slice(pos, t.start) + syntax.encode(masked);
+    pos = t.end;
+    changed = true;
+  }
+  return changed ? Buffer.from(out + text.slice(pos), 'utf8') : value;
+}
+
+/**
+ * `redactSpansBuffer` for a JSON document (json, jsonb): every string — keys too — and every number
+ * is scanned as the value it stands for (escapes decoded: `bob\u0040example.com` is an email), and a
+ * token with a finding is written back as a JSON string with the replacement escaped (`"`, `\`,
+ * control characters), so a replacement can neither break the document nor add keys; a number with a
+ * finding becomes a string. A finding of the scan over the document's own text that crosses the edge
+ * of a token (a key block split over several strings, say) replaces each token it touches whole.
+ * The output is valid JSON whenever the input is. The same Buffer back when nothing is found.
+ */
+export function redactSpansJson(
+  value: Buffer,
+  detectors: DetectorSet | readonly Detector[] = ALL_DETECTORS,
+  replacement: SpanReplacement = '[redacted]',
+): Buffer {
+  return redactTokens(value, detectors, replacement, JSON_SYNTAX);
+}
+
+/**
+ * `redactSpansBuffer` for a Postgres array in text format (`{a,"b c"}`): each element is scanned as
+ * its value, and an element with a finding is written back double-quoted with `"` and `\` escaped,
+ * so a replacement cannot split an element, add one or end the array. The same Buffer back when
+ * nothing is found.
+ */
+export function redactSpansPgArray(
+  value: Buffer,
+  detectors: DetectorSet | readonly Detector[] = ALL_DETECTORS,
+  replacement: SpanReplacement = '[redacted]',
+): Buffer {
+  return redactTokens(value, detectors, replacement, PG_ARRAY_SYNTAX);
+}

@@ -4,3 +4,8 @@ export * from './mask-functions.js';
 export * from './pg-binary.js';
 export * from './detectors.js';
 export * from './planner.js';
+export * from './column-codec.js';
+export * from './mysql-column.js';
+export * from './mysql-text.js';
+export * from './mysql-binary.js';
+export * from './mysql-plan.js';

@@ -140,9 +140,16 @@ describe('MaskSet.refusal', () => {
     expect(set.refusal([facts({ kind: 'explain', predicateColumns: [], nested: [inner] })])?.ruleId).toBe('ssn');
   });
 
-  test('COPY ... TO of table data is refused while masks apply; COPY FROM and constant COPY are not', () => {
-    const copyTo = facts({ kind: 'copy', copy: { direction: 'to', program: false, file: false, stdio: true }, tablesRead: [{ schema: 'crm', name: 'orders' }], predicateColumns: [] });
-    expect(set.refusal([copyTo])?.reason).toMatch(/COPY/);
+  test('COPY ... TO a file or program of table data is refused while masks apply; TO STDOUT (masked in the stream), COPY FROM and constant COPY are not', () => {
+    const copyToFile = facts({ kind: 'copy', copy: { direction: 'to', program: false, file: true, stdio: false }, tablesRead: [{ schema: 'crm', name: 'orders' }], predicateColumns: [] });
+    expect(set.refusal([copyToFile])?.reason).toMatch(/COPY/);
+    const copyToProgram = facts({ kind: 'copy', copy: { direction: 'to', program: true, file: false, stdio: false }, tablesRead: [{ schema: 'crm', name: 'customers' }], predicateColumns: [] });
+    expect(set.refusal([copyToProgram])?.reason).toMatch(/COPY/);
+    const copyToStdout = facts({ kind: 'copy', copy: { direction: 'to', program: false, file: false, stdio: true }, tablesRead: [{ schema: 'crm', name: 'customers' }], predicateColumns: [] });
+    expect(set.refusal([copyToStdout])).toBeUndefined();
+    // a masked column in the predicates of a COPY (query) TO STDOUT is still refused (deny_in_predicates)
+    const strictCopy = facts({ kind: 'copy', copy: { direction: 'to', program: false, file: false, stdio: true }, tablesRead: [{ schema: 'crm', name: 'customers' }], predicateColumns: [{ schema: 'crm', table: 'customers', column: 'ssn' }] });
+    expect(set.refusal([strictCopy])?.ruleId).toBe('ssn');
     const copyFrom = facts({ kind: 'copy', copy: { direction: 'from', program: false, file: false, stdio: true }, tablesWritten: [{ name: 'orders' }], predicateColumns: [] });
     expect(set.refusal([copyFrom])).toBeUndefined();
     const constant = facts({ kind: 'copy', copy: { direction: 'to', program: false, file: false, stdio: true }, outputColumns: [{ name: 'x', sources: [], direct: false, certain: true }], predicateColumns: [] });

@@ -12,10 +12,11 @@ import type { Principal } from '../decision.js';
 import { whoMatches } from '../evaluate.js';
 import { compileGlob, type Glob } from '../glob.js';
 import type { MaskFunction, MaskRule } from '../model.js';
-import { DetectorSet, redactSpansBuffer, type SpanReplacement } from './detectors.js';
+import { DetectorSet, redactSpansBuffer, redactSpansJson, redactSpansPgArray, type SpanReplacement } from './detectors.js';
 import { HmacSha256 } from './hmac-sha256.js';
 import { compileMask, DEFAULT_REPLACEMENT, maskValue, type MaskOptions, type ValueMasker } from './mask-functions.js';
 import { compilePgBinaryMask } from './pg-binary.js';
+import { wireFormatKey, type WireFormat } from './column-codec.js';
 import { TypeHint } from './type-hint.js';
 
 /** The rule id used when a column is masked because its origin could not be determined. */
@@ -162,6 +163,19 @@ export class MaskSet {
     return this.columnRules.find((r) => originMatches(r.patterns, o))?.rule;
   }
 
+  /**
+   * The column rules with deny_in_predicates. When there are any, the engine also follows predicate
+   * columns of views to the columns they come from ({@link predicateRuleForOrigin}).
+   */
+  get predicateRules(): MaskRule[] {
+    return this.columnRules.filter((r) => r.rule.denyInPredicates).map((r) => r.rule);
+  }
+
+  /** The deny_in_predicates rule whose columns an origin (a view column followed to its sources) derives from, if any. */
+  predicateRuleForOrigin(o: NonNullable<ColumnOrigin>): MaskRule | undefined {
+    return this.columnRules.find((r) => r.rule.denyInPredicates && originMatches(r.patterns, o))?.rule;
+  }
+
   /** The first masked column used to filter, join or order rows, for rules with deny_in_predicates. */
   predicateViolation(statements: readonly StatementFacts[]): { rule: MaskRule; column: ColumnRef } | undefined {
     const strict = this.columnRules.filter((r) => r.rule.denyInPredicates);
@@ -181,8 +195,8 @@ export class MaskSet {
 
   /**
    * Statements that masking refuses even when the rules allow them: a masked column used to filter,
-   * join or order rows (rules with deny_in_predicates), and COPY ... TO of table data, whose rows
-   * would bypass the masker.
+   * join or order rows (rules with deny_in_predicates), and COPY ... TO a server file or program of
+   * table data, whose rows never pass the masker (COPY ... TO STDOUT is masked in the stream).
    */
   refusal(statements: readonly StatementFacts[]): { ruleId: string; reason: string } | undefined {
     const p = this.predicateViolation(statements);
@@ -193,43 +207,47 @@ export class MaskSet {
     const first = this.columnRules[0]?.rule ?? this.detectorRules[0]?.rule;
     if (!first) return undefined;
     const copyOut = (ss: readonly StatementFacts[]): boolean =>
-      ss.some((s) => (s.kind === 'copy' && s.copy?.direction === 'to' && (s.tablesRead.length > 0 || s.outputColumns === undefined || s.outputColumns.some((c) => c.sources.length > 0 || c.wholeRow?.length || c.star))) || copyOut(s.nested));
+      ss.some((s) => (s.kind === 'copy' && s.copy?.direction === 'to' && !s.copy.stdio && (s.tablesRead.length > 0 || s.outputColumns === undefined || s.outputColumns.some((c) => c.sources.length > 0 || c.wholeRow?.length || c.star))) || copyOut(s.nested));
     if (copyOut(statements)) {
       // name the mask of a column the COPY would carry out, when the lineage shows one
       const outputs = statements.flatMap((s) => s.outputColumns ?? []);
       const named =
         outputs.map((c) => this.ruleForOrigin({ columns: c.sources, wholeRow: [...(c.wholeRow ?? []), ...(c.star ? [c.star] : [])] })).find((r) => r !== undefined) ?? first;
-      return { ruleId: named.id, reason: 'COPY ... TO cannot be masked, so it is not available while masking applies; use SELECT' };
+      return { ruleId: named.id, reason: 'COPY ... TO a file or program cannot be masked, so it is not available while masking applies; use COPY ... TO STDOUT' };
     }
     return undefined;
   }
 
   /** The compiled masker of a rule for a type and format (cached). */
-  private masker(r: CompiledRule, hint: TypeHint, format: number, kind: 'whole' | 'detect'): ValueMasker {
-    return this.cached(`${r.rule.id}\u0000${hint}\u0000${format}\u0000${kind}`, () => {
+  private masker(r: CompiledRule, hint: TypeHint, format: WireFormat, kind: 'whole' | 'detect'): ValueMasker {
+    return this.cached(`${r.rule.id}\u0000${hint}\u0000${wireFormatKey(format)}\u0000${kind}`, () => {
       if (kind === 'whole') return compileFor(r.rule.function, hint, format, r.options);
+      // a codec's detection: the text detection over the value's text bytes, in the codec's wire form
+      if (typeof format === 'object') return format.detect!(this.masker(r, hint, 0, 'detect'));
       const detectors = (r as DetectorRule).detectors;
       const repl = spanReplacement(r.rule.function, r.options);
       const jsonb = hint === TypeHint.Jsonb && format === 1;
+      // JSON and arrays: strings, numbers and elements are scanned as the values they stand for, and
+      // replacements are written quoted and escaped, so they cannot break the value or add to it
+      const redact = hint === TypeHint.Json || hint === TypeHint.Jsonb ? redactSpansJson : hint === TypeHint.Array ? redactSpansPgArray : redactSpansBuffer;
       return (v) => {
         // binary jsonb carries a version byte before the JSON text
         const body = jsonb ? v.subarray(1) : v;
-        const out = redactSpansBuffer(body, detectors, repl ?? '');
+        const out = redact(body, detectors, repl ?? '');
         if (out === body) return v;
         if (repl === null) return null;
-        // the replacement is written as it is: inside a JSON string it must not contain `"` or `\`
         return jsonb ? Buffer.concat([v.subarray(0, 1), out]) : out;
       };
     });
   }
 
   /** `redact` with the rule's replacement, for computed values under a function that keeps part of the value. */
-  private redactMasker(r: CompiledRule, hint: TypeHint, format: number): ValueMasker {
-    return this.cached(`\u0003${r.rule.id}\u0000${hint}\u0000${format}`, () => compileFor('redact', hint, format, r.options));
+  private redactMasker(r: CompiledRule, hint: TypeHint, format: WireFormat): ValueMasker {
+    return this.cached(`\u0003${r.rule.id}\u0000${hint}\u0000${wireFormatKey(format)}`, () => compileFor('redact', hint, format, r.options));
   }
 
-  private uncertainMasker(hint: TypeHint, format: number): ValueMasker {
-    return this.cached(`\u0001${hint}\u0000${format}`, () => compileFor('redact', hint, format, {}));
+  private uncertainMasker(hint: TypeHint, format: WireFormat): ValueMasker {
+    return this.cached(`\u0001${hint}\u0000${wireFormatKey(format)}`, () => compileFor('redact', hint, format, {}));
   }
 
   private cached(key: string, make: () => ValueMasker): ValueMasker {
@@ -242,29 +260,54 @@ export class MaskSet {
   }
 
   /**
-   * One output column's masking. `hint` is the column type's hint, `format` 0 (text) or 1 (binary).
+   * One output column's masking. `hint` is the column type's hint, `format` Postgres' 0 (text) or 1
+   * (binary), or a codec for another wire (MySQL: `mysqlColumnCodec`, or `planMysqlResult` for a whole result).
    */
-  planColumn(origin: ColumnOrigin, hint: TypeHint, format: number): ColumnMask | null {
+  planColumn(origin: ColumnOrigin, hint: TypeHint, format: WireFormat): ColumnMask | null {
     if (origin === null) {
       if (this.columnRules.length > 0) return { kind: 'whole', rule: UNCERTAIN_RULE, mask: this.uncertainMasker(hint, format) };
     } else {
-      const r = this.columnRules.find((x) => originMatches(x.patterns, origin));
-      if (r) {
-        const keepsPart = r.rule.function === 'email' || r.rule.function === 'partial';
-        if (keepsPart && origin.direct !== true) return { kind: 'whole', rule: r.rule.id, mask: this.redactMasker(r, hint, format) };
-        return { kind: 'whole', rule: r.rule.id, mask: this.masker(r, hint, format, 'whole') };
-      }
+      const matched = this.columnRules.filter((x) => originMatches(x.patterns, origin));
+      if (matched.length > 0) return this.wholeMask(matched, origin.direct === true, hint, format);
     }
-    if (!DETECTABLE.has(hint) || (format === 1 && hint === TypeHint.Array)) return null;
+    if (typeof format === 'object' ? format.detect === null : !DETECTABLE.has(hint) || (format === 1 && hint === TypeHint.Array)) return null;
     // detectors limited to some columns also scan a column of unknown origin: it could be one of them
     const applicable = this.detectorRules.filter((r) => r.patterns.length === 0 || origin === null || originMatches(r.patterns, origin));
     if (applicable.length === 0) return null;
     return { kind: 'detect', rule: applicable[0]!.rule.id, mask: this.combinedDetectors(applicable, hint, format) };
   }
 
+  /**
+   * The whole-value mask of an output column whose sources match these column rules (policy order).
+   *
+   * One rule, or several that mask alike: that function — except that `email` and `partial`, which keep
+   * part of the value, apply to a column's own value only (`direct`); a computed value gets `redact`.
+   *
+   * Rules that differ: the value may be any of the sources' values (a UNION of two masked columns, an
+   * ambiguous reference, a view column and its base column with rules of their own) or computed from
+   * several of them, so it is hidden as the strictest of them hides it: `null` when one of them is
+   * `null` (it hides even whether there is a value), otherwise `redact` (hash shows which values are
+   * equal, partial and email show parts: none of them is safe in place of another). A source that no
+   * rule matches changes nothing: its values get the mask of the others (a UNION of an unmasked and a
+   * masked column is masked as a whole).
+   */
+  private wholeMask(rules: CompiledRule[], direct: boolean, hint: TypeHint, format: WireFormat): ColumnMask {
+    const first = rules[0]!;
+    const alike = rules.every((r) => maskEffect(r) === maskEffect(first));
+    if (alike) {
+      const keepsPart = first.rule.function === 'email' || first.rule.function === 'partial';
+      if (keepsPart && !direct) return { kind: 'whole', rule: first.rule.id, mask: this.redactMasker(first, hint, format) };
+      return { kind: 'whole', rule: first.rule.id, mask: this.masker(first, hint, format, 'whole') };
+    }
+    const nulls = rules.find((r) => r.rule.function === 'null');
+    if (nulls) return { kind: 'whole', rule: nulls.rule.id, mask: this.masker(nulls, hint, format, 'whole') };
+    const redacts = rules.find((r) => r.rule.function === 'redact') ?? first;
+    return { kind: 'whole', rule: redacts.rule.id, mask: this.redactMasker(redacts, hint, format) };
+  }
+
   /** Detector rules applied in turn (each with its own function). */
-  private combinedDetectors(rules: DetectorRule[], hint: TypeHint, format: number): ValueMasker {
-    return this.cached(`\u0002${hint}\u0000${format}\u0000${rules.map((r) => r.rule.id).join('\u0000')}`, () => {
+  private combinedDetectors(rules: DetectorRule[], hint: TypeHint, format: WireFormat): ValueMasker {
+    return this.cached(`\u0002${hint}\u0000${wireFormatKey(format)}\u0000${rules.map((r) => r.rule.id).join('\u0000')}`, () => {
       const parts = rules.map((r) => this.masker(r, hint, format, 'detect'));
       if (parts.length === 1) return parts[0]!;
       return (v) => {
@@ -280,7 +323,7 @@ export class MaskSet {
 
 
   /** Plans a whole result. */
-  plan(origins: readonly ColumnOrigin[], hints: readonly TypeHint[], formats: readonly number[]): ResultPlan {
+  plan(origins: readonly ColumnOrigin[], hints: readonly TypeHint[], formats: readonly WireFormat[]): ResultPlan {
     const columns: (ColumnMask | null)[] = [];
     let any = false;
     let uncertain = 0;
@@ -296,9 +339,25 @@ export class MaskSet {
   }
 }
 
-/** A mask function compiled for a column's type, in its wire format (0 text, 1 binary). */
-function compileFor(fn: MaskFunction, hint: TypeHint, format: number, opts: MaskOptions): ValueMasker {
+/** A mask function compiled for a column's type, in its wire format (Postgres 0 text, 1 binary; or a codec). */
+function compileFor(fn: MaskFunction, hint: TypeHint, format: WireFormat, opts: MaskOptions): ValueMasker {
+  if (typeof format === 'object') return format.compile(fn, opts);
   return format === 1 ? compilePgBinaryMask(fn, hint, opts) : compileMask(fn, hint, opts);
+}
+
+/** What a column rule does to a value: rules with the same effect mask alike. */
+function maskEffect(r: CompiledRule): string {
+  const o = r.options;
+  switch (r.rule.function) {
+    case 'redact':
+      return `redact\u0000${o.replacement ?? DEFAULT_REPLACEMENT}`;
+    case 'partial':
+      return `partial\u0000${o.keepFirst ?? ''}\u0000${o.keepLast ?? ''}`;
+    case 'null':
+    case 'hash':
+    case 'email':
+      return r.rule.function;
+  }
 }
 
 function originMatches(patterns: readonly ColumnPattern[], o: NonNullable<ColumnOrigin>): boolean {

@@ -112,13 +112,69 @@ const pgHints = new Map<number, TypeHint>(PG_OIDS);
 for (const oid of PG_ARRAY_OIDS) pgHints.set(oid, TypeHint.Array);
 
 /**
- * The hint for a Postgres type OID from RowDescription. Unknown OIDs (user-defined types, domains,
- * enums, citext, extension types) give `Unknown`, which masks to NULL; the engine can do better by
- * resolving them first: a domain to its `typbasetype`, an enum (`typtype = 'e'`) or citext to Text,
- * a user array type (`typcategory = 'A'`) to Array.
+ * The hint for a built-in Postgres type OID from RowDescription. Unknown OIDs (user-defined types,
+ * enums, citext, extension types, arrays of them) give `Unknown`, which masks to NULL; the engine
+ * resolves them through the catalog with {@link resolvePgTypeHint}. (RowDescription reports a domain
+ * column as its base type already.)
  */
 export function pgTypeHint(oid: number): TypeHint {
   return pgHints.get(oid) ?? TypeHint.Unknown;
+}
+
+/** Postgres' first OID for objects created after initdb (FirstNormalObjectId): user and extension types. */
+export const PG_FIRST_USER_OID = 16384;
+
+/** What the catalog says of a Postgres type (`pg_type`), for {@link resolvePgTypeHint}. */
+export interface PgTypeInfo {
+  /** typtype: b base, c composite, d domain, e enum, p pseudo, r range, m multirange */
+  type: string;
+  /** typcategory: A array, S string, N numeric, E enum, U user-defined, ... */
+  category: string;
+  /** typbasetype: the type a domain is over (0 for anything else) */
+  baseType: number;
+  /** typelem: an array type's element type (0 for anything else) */
+  elem: number;
+  /** the name of the type's binary output (typsend) function, e.g. `textsend`; null when it has none */
+  send: string | null;
+}
+
+/** Binary output functions that send a value as its text, in the client encoding (as `text` does). */
+const TEXT_SEND = new Set(['textsend', 'varcharsend', 'bpcharsend', 'namesend', 'citextsend', 'enum_send']);
+
+/** Domains over domains are followed this deep (Postgres allows any depth; deeper → Unknown). */
+const MAX_DOMAIN_DEPTH = 32;
+
+/**
+ * The hint for a Postgres type OID in a format (0 text, 1 binary), with what the catalog says of types
+ * the built-in table does not know (`lookup`: the type's pg_type entry; null or undefined when it is
+ * not known). Built-in OIDs keep their own hint. Of user and extension types:
+ * - a domain is its base type (followed through domains over domains);
+ * - an enum is Text: its text and its binary form are both the label, so a token decodes as a string;
+ * - an array type is Array (`{}` in text; binary arrays are not rewritten and mask to NULL);
+ * - a string-category type (citext, ...) is Text in text format, and in binary only when its send
+ *   function sends the text as it is (citext does);
+ * - a numeric-category type is Numeric in text format (`0`, digits of the same shape);
+ * - anything else stays Unknown, which masks to NULL (fail closed).
+ */
+export function resolvePgTypeHint(oid: number, format: number, lookup: (oid: number) => PgTypeInfo | null | undefined): TypeHint {
+  for (let depth = 0; depth <= MAX_DOMAIN_DEPTH; depth++) {
+    const builtin = pgTypeHint(oid);
+    if (builtin !== TypeHint.Unknown || oid < PG_FIRST_USER_OID) return builtin;
+    const t = lookup(oid);
+    if (!t) return TypeHint.Unknown;
+    if (t.type === 'd') {
+      if (t.baseType === 0) return TypeHint.Unknown;
+      oid = t.baseType;
+      continue;
+    }
+    if (t.type === 'e') return TypeHint.Text;
+    if (t.type !== 'b') return TypeHint.Unknown;
+    if (t.category === 'A' && t.elem !== 0) return TypeHint.Array;
+    if (t.category === 'S') return format === 0 || (t.send !== null && TEXT_SEND.has(t.send)) ? TypeHint.Text : TypeHint.Unknown;
+    if (t.category === 'N') return format === 0 ? TypeHint.Numeric : TypeHint.Unknown;
+    return TypeHint.Unknown;
+  }
+  return TypeHint.Unknown;
 }
 
 /** MySQL column types (`enum_field_types`, the column definition's type byte). */
