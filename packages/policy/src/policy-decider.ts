@@ -61,12 +61,17 @@ export class PolicyDecider implements Decider {
   }
 
   judgeMessage(msg: SqlMessage, who: Principal): JudgedMessage {
-    const policy = this.policy;
     const analysis = msg.carrier === 'function_call' ? functionCallAnalysis(msg.dialect) : this.cache.get(msg.dialect, msg.sql);
+    return this.judgeAnalysis(msg, analysis, who);
+  }
+
+  /** As judgeMessage, on an analysis already computed (e.g. by the MySQL analysis pool) for msg.sql. */
+  judgeAnalysis(msg: SqlMessage, analysis: Analysis, who: Principal): JudgedMessage {
+    const policy = this.policy;
     if (!analysis.ok && analysis.failure.kind !== 'empty') this.onAnalysisFailure?.(msg.dialect, analysis.failure.kind);
     const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
     if (j.decision.kind === 'allow' && analysis.ok && policy.masks.length > 0) {
-      // masking can refuse what the rules allow: masked columns in predicates, COPY out of masked data
+      // masking can refuse what the rules allow: masked columns in predicates, COPY of masked data to a file or program
       const refusal = this.masksFor(who)?.refusal(analysis.statements);
       if (refusal) return { ...j, decision: { kind: 'deny', ruleId: refusal.ruleId, reason: refusal.reason }, analysis };
     }

@@ -6,3 +6,4 @@ export * from './backend-messages.js';
 export * from './frontend-messages.js';
 export * from './decode.js';
 export * from './row-messages.js';
+export * from './copy-data.js';

@@ -63,11 +63,42 @@ describe('PgCatalog against the local Postgres', () => {
     expect(catalog.peek(oids.v)).toMatchObject({ relkind: 'v' });
   });
 
+  it('types: domains (over domains) with their base types, enums, citext, arrays, send functions', async () => {
+    const c = new pg.Client({ ...PG, database: db });
+    await c.connect();
+    await c.query(`create extension if not exists citext;
+      create domain crm.dtext as text; create domain crm.ddom as crm.dtext; create type crm.mood as enum ('ok', 'sad');
+      create table crm.typed (a crm.ddom, b crm.mood, c citext, d crm.dtext[])`);
+    const r = await c.query<{ b: number; c: number; d: number; dtext: number; ddom: number }>(
+      `select 'crm.mood'::regtype::oid::int as b, 'citext'::regtype::oid::int as c, 'crm.dtext[]'::regtype::oid::int as d,
+              'crm.dtext'::regtype::oid::int as dtext, 'crm.ddom'::regtype::oid::int as ddom`,
+    );
+    await c.end();
+    const t = r.rows[0];
+    const before = catalog.lookups;
+    await catalog.loadTypes([t.ddom, t.b, t.c, t.d, 4242424]);
+    expect(catalog.lookups).toBe(before + 1);
+    expect(catalog.peekType(t.ddom)).toEqual({ type: 'd', category: 'S', baseType: t.dtext, elem: 0, send: 'textsend' });
+    // the domain under it came along in the same round trip
+    expect(catalog.peekType(t.dtext)).toEqual({ type: 'd', category: 'S', baseType: 25, elem: 0, send: 'textsend' });
+    expect(catalog.peekType(t.b)).toMatchObject({ type: 'e', category: 'E', send: 'enum_send' });
+    expect(catalog.peekType(t.c)).toMatchObject({ type: 'b', category: 'S', baseType: 0, send: 'citextsend' });
+    expect(catalog.peekType(t.d)).toMatchObject({ type: 'b', category: 'A', elem: t.dtext, send: 'array_send' });
+    expect(catalog.peekType(4242424)).toBeNull();
+    await catalog.loadTypes([t.ddom, t.dtext]);
+    expect(catalog.lookups).toBe(before + 1);
+    catalog.invalidate();
+    expect(catalog.peekType(t.b)).toBeUndefined();
+  });
+
   it('a target it cannot reach leaves columns unknown and never throws', async () => {
     const dead = new PgCatalog({ name: 'dead', host: '127.0.0.1', port: 1, user: 'x', database: 'x', connectTimeoutMs: 1000 }, silentLogger);
     await dead.load([1]);
     expect(dead.peek(1)).toBeUndefined();
     expect(dead.failures).toBe(1);
+    await dead.loadTypes([16400]);
+    expect(dead.peekType(16400)).toBeUndefined();
+    expect(dead.failures).toBe(2);
     await dead.close();
   });
 });

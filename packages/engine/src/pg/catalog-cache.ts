@@ -1,6 +1,9 @@
 import pg from 'pg';
+import type { PgTypeInfo } from '@sqlwarden/policy';
 import type { Logger } from '@sqlwarden/telemetry';
 import type { PgTarget } from './pg-target.js';
+import type { FieldDescription } from '@sqlwarden/wire-pg';
+import { DescribeStatement } from './describe-statement.js';
 
 /** A relation as the catalog names it, with its columns by attribute number. */
 export interface Relation {
@@ -10,6 +13,8 @@ export interface Relation {
   /** r table, v view, m materialized view, p partitioned table, f foreign table, ... */
   relkind: string;
   columns: Map<number, string>;
+  /** each column's type OID, by attribute number */
+  columnTypes?: Map<number, number>;
   /** for views and materialized views: the definition (every name schema-qualified), to follow column lineage */
   viewDefinition?: string;
 }
@@ -26,12 +31,28 @@ function regclassText(schema: string | undefined, table: string): string {
  * as integers.
  */
 const catalogSql = (oids: readonly number[]): string => `BEGIN READ ONLY; SET LOCAL search_path TO ''; SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
-       a.attnum::int AS attnum, a.attname AS column,
+       a.attnum::int AS attnum, a.attname AS column, a.atttypid::int8 AS typeoid,
        CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE c.oid = ANY('{${oids.map((o) => Math.trunc(o) >>> 0).join(',')}}'::pg_catalog.oid[]); COMMIT`;
+
+/**
+ * Types by OID, with the base types of domains (over domains, ...) in the same round trip. The send
+ * function's bare name: what it sends is known by name only for built-in and well-known ones.
+ */
+const TYPES_SQL = `WITH RECURSIVE t(oid, depth) AS (
+    SELECT o, 0 FROM pg_catalog.unnest($1::pg_catalog.oid[]) AS o
+  UNION
+    SELECT p.typbasetype, t.depth + 1 FROM t JOIN pg_catalog.pg_type p ON p.oid = t.oid
+     WHERE p.typtype = 'd' AND p.typbasetype <> 0 AND t.depth < 32
+)
+SELECT p.oid::int8 AS oid, p.typtype::text AS type, p.typcategory::text AS category, p.typbasetype::int8 AS base,
+       p.typelem::int8 AS elem, f.proname::text AS send
+  FROM (SELECT DISTINCT oid FROM t) AS d
+  JOIN pg_catalog.pg_type p ON p.oid = d.oid
+  LEFT JOIN pg_catalog.pg_proc f ON f.oid = p.typsend`;
 
 /** Names resolve with the target user's own search_path, as the agent's unqualified names do. */
 const NAMES_SQL = `SELECT n AS name, pg_catalog.to_regclass(n)::pg_catalog.oid::int8 AS oid FROM pg_catalog.unnest($1::text[]) AS n`;
@@ -61,6 +82,8 @@ export class PgCatalog {
   private readonly relations = new Map<number, { rel: Relation | null; at: number }>();
   /** relation name as to_regclass reads it → OID (null: no such relation) */
   private readonly names = new Map<string, { oid: number | null; at: number }>();
+  /** type OID → its pg_type entry (null: no such type) */
+  private readonly types = new Map<number, { type: PgTypeInfo | null; at: number }>();
   private client: pg.Client | null = null;
   private connecting: Promise<pg.Client> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -94,9 +117,29 @@ export class PgCatalog {
     return oid === null || oid === undefined ? oid : this.peek(oid);
   }
 
+  /** The cached type: its pg_type entry, null when there is no such type, undefined when unknown or stale. */
+  peekType(oid: number): PgTypeInfo | null | undefined {
+    const e = this.types.get(oid);
+    if (!e || Date.now() - e.at > this.ttlMs) return undefined;
+    return e.type;
+  }
+
   invalidate(): void {
     this.relations.clear();
     this.names.clear();
+    this.types.clear();
+  }
+
+  /** Loads these type OIDs and the base types of domains among them (one round trip); never rejects. */
+  loadTypes(oids: readonly number[]): Promise<void> {
+    const wanted = [...new Set(oids)].filter((o) => o !== 0 && this.peekType(o) === undefined);
+    if (wanted.length === 0) return Promise.resolve();
+    const run = this.queue.then(() => this.fetchTypes(wanted));
+    this.queue = run.catch(() => {});
+    return run.catch((err: unknown) => {
+      this.failures++;
+      this.log.warn('catalog type lookup failed; values of these types are masked to NULL', { target: this.target.name, err });
+    });
   }
 
   /** Resolves these names to relations and loads them (two round trips at most); never rejects. */
@@ -136,6 +179,23 @@ export class PgCatalog {
     });
   }
 
+  /**
+   * The columns a query would return, from Parse + Describe on the side connection (nothing is
+   * executed). Rejects when the query does not parse or analyse there (e.g. it names a temporary
+   * table of the agent's session) or the side connection fails.
+   */
+  describe(sql: string): Promise<FieldDescription[]> {
+    const run = this.queue.then(async () => {
+      this.lookups++;
+      const c = await this.connection();
+      return new Promise<FieldDescription[]>((resolve, reject) => {
+        c.query(new DescribeStatement(sql, (err, fields) => (err ? reject(err) : resolve(fields ?? []))) as unknown as pg.Submittable);
+      });
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
   private async connection(): Promise<pg.Client> {
     if (this.client) return this.client;
     this.connecting ??= (async () => {
@@ -150,6 +210,8 @@ export class PgCatalog {
         application_name: 'sqlwarden:catalog',
         connectionTimeoutMillis: t.connectTimeoutMs,
         query_timeout: this.timeoutMs,
+        // a described query waits for no lock held by a session (that could be the one waiting for the answer)
+        lock_timeout: Math.max(100, Math.floor(this.timeoutMs / 2)),
       });
       c.on('error', (err) => {
         this.log.warn('catalog connection lost', { target: t.name, err });
@@ -175,10 +237,25 @@ export class PgCatalog {
     for (const row of res.rows) this.names.set(row.name, { oid: row.oid === null ? null : Number(row.oid), at: now });
   }
 
+  private async fetchTypes(oids: number[]): Promise<void> {
+    this.lookups++;
+    const c = await this.connection();
+    type Row = { oid: string; type: string; category: string; base: string; elem: string; send: string | null };
+    const res = await c.query<Row>(TYPES_SQL, [oids.map((o) => Math.trunc(o) >>> 0)]);
+    const now = Date.now();
+    const seen = new Set<number>();
+    for (const row of res.rows) {
+      const oid = Number(row.oid);
+      seen.add(oid);
+      this.types.set(oid, { type: { type: row.type, category: row.category, baseType: Number(row.base), elem: Number(row.elem), send: row.send }, at: now });
+    }
+    for (const oid of oids) if (!seen.has(oid)) this.types.set(oid, { type: null, at: now });
+  }
+
   private async fetch(oids: number[]): Promise<void> {
     this.lookups++;
     const c = await this.connection();
-    type Row = { oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; viewdef: string | null };
+    type Row = { oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; typeoid: string; viewdef: string | null };
     let results: pg.QueryResult<Row>[];
     try {
       results = (await c.query(catalogSql(oids))) as unknown as pg.QueryResult<Row>[];
@@ -195,11 +272,12 @@ export class PgCatalog {
       const oid = Number(row.oid);
       let rel = found.get(oid);
       if (!rel) {
-        rel = { oid, schema: row.schema, name: row.name, relkind: row.relkind, columns: new Map() };
+        rel = { oid, schema: row.schema, name: row.name, relkind: row.relkind, columns: new Map(), columnTypes: new Map() };
         if (row.viewdef !== null) rel.viewDefinition = row.viewdef;
         found.set(oid, rel);
       }
       rel.columns.set(row.attnum, row.column);
+      rel.columnTypes?.set(row.attnum, Number(row.typeoid));
     }
     for (const oid of oids) this.relations.set(oid, { rel: found.get(oid) ?? null, at: now });
   }

@@ -14,8 +14,7 @@
  * passes as its own bytes. Whatever cannot be traced is masked (fail closed) and counted.
  *
  * Other channels: error and notice text is cleaned of echoed values, NOTIFY payloads are redacted,
- * and COPY TO STDOUT never starts (the statement is refused before it runs; an unexpected
- * CopyOutResponse ends the session).
+ * and COPY ... TO STDOUT rows are masked in the stream (see copy-out.ts).
  */
 import {
   type Analysis,
@@ -24,7 +23,7 @@ import {
   type OutputColumn,
   type StatementFacts,
 } from '@sqlwarden/sql';
-import { pgTypeHint, redactSpans, ALL_DETECTORS, MaskSet, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
+import { pgTypeHint, redactSpans, resolvePgTypeHint, ALL_DETECTORS, MaskSet, TypeHint, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
 import {
   Backend,
   Frontend,
@@ -39,7 +38,9 @@ import {
   type FieldDescription,
 } from '@sqlwarden/wire-pg';
 import type { PgCatalog, Relation } from './catalog-cache.js';
+import { ErrorScope } from './error-scope.js';
 import { ResultTracker, type ResultColumns } from './result-tracker.js';
+import { PgCopyOut, type CopyHost } from './copy-out.js';
 
 /** What a statement carries into the tracker: the analysis of the SQL that produced it. */
 export type Attached = readonly StatementFacts[];
@@ -69,6 +70,14 @@ export const MASKING_UPSTREAM_FRAMES = [
   Backend.ReadyForQuery,
   Backend.CopyOutResponse,
   Backend.CopyBothResponse,
+  // COPY ... TO STDOUT rows are masked in the stream; a refused COPY's answer is dropped to ReadyForQuery
+  Backend.CopyData,
+  Backend.CopyDone,
+  Backend.CopyInResponse,
+  Backend.ParseComplete,
+  Backend.BindComplete,
+  Backend.CloseComplete,
+  Backend.ParameterDescription,
   Backend.NotificationResponse,
   Backend.FunctionCallResponse,
 ];
@@ -79,6 +88,10 @@ const REDACTED_RAISE = '[redacted by sqlwarden: raised by a function while maski
 
 export class PgMasking {
   readonly tracker = new ResultTracker<Attached>();
+  /** COPY ... TO STDOUT masking */
+  private readonly copyOut: PgCopyOut;
+  /** which errors may carry a masked value (their text is cleaned) */
+  private readonly errorScope: ErrorScope;
   private plans = new WeakMap<ResultColumns<Attached>, ResultPlan>();
   /** view analyses by relation (cached with the relation; dropped with it) */
   private readonly viewLineage = new WeakMap<Relation, OutputColumn[] | null>();
@@ -97,8 +110,12 @@ export class PgMasking {
     private readonly counters: MaskingCounters,
     /** pauses the upstream until the promise settles, then re-offers the paused frame */
     private readonly waitFor: (p: Promise<void>) => void,
+    /** the largest COPY row carried between CopyData messages */
+    maxCopyRowBytes = 64 * 1024 * 1024,
   ) {
+    this.copyOut = new PgCopyOut(this.copyHost(), maxCopyRowBytes);
     this.masks = masks;
+    this.errorScope = new ErrorScope(catalog, analyzeSql);
   }
 
   /** A reload changed this session's masks: results are planned again from now on. */
@@ -153,6 +170,10 @@ export class PgMasking {
 
   /** Returns what to do with an upstream frame; throws MaskingViolation to end the session. */
   onUpstreamFrame(type: number, frame: Buffer): FrameAction | Buffer {
+    if (this.copyOut.discarding) {
+      const d = this.copyOut.discard(type);
+      if (d !== undefined) return d;
+    }
     switch (type) {
       case Backend.RowDescription: {
         const fields = decodeRowDescription(frame);
@@ -181,12 +202,20 @@ export class PgMasking {
       case Backend.NoticeResponse:
         return this.cleanFields(frame, decodeFields(frame));
       case Backend.ReadyForQuery:
+        this.copyOut.reset();
         this.tracker.readyForQuery();
         this.flushCounts();
         return FrameAction.Forward;
       case Backend.NotificationResponse:
         return this.redactNotification(frame);
-      case Backend.CopyOutResponse:
+      case Backend.CopyOutResponse: {
+        const at = this.tracker.copying();
+        return this.copyOut.onCopyOutResponse(frame, at?.statement?.[at.index]);
+      }
+      case Backend.CopyData:
+        return this.copyOut.onCopyData(frame);
+      case Backend.CopyDone:
+        return this.copyOut.onCopyDone();
       case Backend.CopyBothResponse:
         throw new MaskingViolation('the database started sending COPY data, which sqlwarden cannot mask');
       case Backend.FunctionCallResponse:
@@ -233,8 +262,18 @@ export class PgMasking {
 
   /** ErrorResponse, with the fields the caller has already decoded. */
   onError(frame: Buffer, fields: Map<string, string>): FrameAction | Buffer {
+    // a refused COPY's request already failed; otherwise a COPY in progress ends here
+    if (this.copyOut.discarding) return FrameAction.Drop;
+    this.copyOut.reset();
+    // is the failing statement one that could have carried a masked value into the text? (see ErrorScope)
+    let carries: boolean | Promise<void> = false;
+    if (this.masks.hasColumnRules) carries = this.errorScope.mayCarryMasked(this.tracker.failing()?.statement, fields, this.masks);
+    if (typeof carries !== 'boolean') {
+      this.waitFor(carries);
+      return FrameAction.Pause;
+    }
     this.tracker.error();
-    return this.cleanFields(frame, fields);
+    return this.cleanFields(frame, fields, carries);
   }
 
   private flushCounts(): void {
@@ -251,7 +290,7 @@ export class PgMasking {
     const origins = this.origins(cols.fields, cols.statement?.[cols.statementIndex]);
     plan = this.masks.plan(
       origins,
-      cols.fields.map((f) => pgTypeHint(f.typeOid)),
+      cols.fields.map((f, i) => this.typeHint(f.typeOid, cols.formats[i] ?? 0)),
       cols.formats,
     );
     if (plan.uncertain > 0) this.counters.uncertain(plan.uncertain);
@@ -270,17 +309,25 @@ export class PgMasking {
     }
     const oids = fields.filter((f) => f.tableOid !== 0 && this.catalog.peek(f.tableOid) === undefined).map((f) => f.tableOid);
     const names = this.unresolvedNames(fields, statement);
-    if (oids.length === 0 && names.length === 0) return false;
+    // user and extension types (enums, citext, arrays of domains, ...): what a masked value may look like
+    const types = fields.filter((f) => pgTypeHint(f.typeOid) === TypeHint.Unknown && this.catalog.peekType(f.typeOid) === undefined).map((f) => f.typeOid);
+    if (oids.length === 0 && names.length === 0 && types.length === 0) return false;
     this.waitFor(
-      this.load(oids, names).finally(() => {
+      this.load(oids, names, types).finally(() => {
         this.afterLoad = true;
       }),
     );
     return true;
   }
 
-  /** Loads OIDs and names, then whatever views they lead to, until nothing new is needed. */
-  private async load(oids: number[], names: LineageTable[]): Promise<void> {
+  /** A column type's hint in a format, user and extension types through the catalog (not cached yet: Unknown, masked to NULL). */
+  typeHint(typeOid: number, format: number): TypeHint {
+    return resolvePgTypeHint(typeOid, format, (oid) => this.catalog.peekType(oid));
+  }
+
+  /** Loads types, OIDs and names, then whatever views they lead to, until nothing new is needed. */
+  private async load(oids: number[], names: LineageTable[], types: number[] = []): Promise<void> {
+    await this.catalog.loadTypes(types);
     await this.catalog.load(oids);
     await this.catalog.loadNames(names);
     for (let depth = 0; depth < MAX_VIEW_DEPTH; depth++) {
@@ -404,13 +451,44 @@ export class PgMasking {
     return { columns, wholeRow, direct };
   }
 
-  private viewColumnOrigin(rel: Relation, column: string, depth: number): ColumnOrigin {
+  /** Loads relations and whatever views they lead to (for the predicate check at the decision point). */
+  loadRelations(oids: number[], names: LineageTable[]): Promise<void> {
+    return this.load(oids, names);
+  }
+
+  /** The origin of a view's column through the view's definition (views of views followed); null when not traced. */
+  viewColumnOrigin(rel: Relation, column: string, depth: number): ColumnOrigin {
     const lineage = this.lineageOfView(rel);
     if (!lineage) return null;
     let attnum = -1;
     for (const [n, name] of rel.columns) if (name === column) attnum = n;
     // view columns are numbered 1..n with no gaps (views cannot drop columns)
     return this.fromLineage(attnum > 0 ? lineage[attnum - 1] : undefined, depth + 1);
+  }
+
+  /** What COPY ... TO STDOUT masking needs from here (see copy-out.ts). */
+  private copyHost(): CopyHost {
+    return {
+      masks: () => this.masks,
+      catalog: this.catalog,
+      load: (fields, statement) => {
+        const oids = fields.filter((f) => f.tableOid !== 0 && this.catalog.peek(f.tableOid) === undefined).map((f) => f.tableOid);
+        const types = fields.filter((f) => pgTypeHint(f.typeOid) === TypeHint.Unknown && this.catalog.peekType(f.typeOid) === undefined).map((f) => f.typeOid);
+        return this.load(oids, this.unresolvedNames(fields, statement), types);
+      },
+      origins: (fields, statement) => this.origins(fields, statement),
+      typeHint: (typeOid, format) => this.typeHint(typeOid, format),
+      lineage: (fields, statement) => alignLineage(fields, statement.outputColumns, (oid) => this.catalog.peek(oid)),
+      waitFor: (p) => this.waitFor(p),
+      failed: () => this.tracker.error(),
+      masked: (rule) => {
+        this.maskedSince.set(rule, (this.maskedSince.get(rule) ?? 0) + 1);
+      },
+      uncertain: (n) => this.counters.uncertain(n),
+      violation: (message) => {
+        throw new MaskingViolation(message);
+      },
+    };
   }
 
   // ---- other channels -----------------------------------------------------------------------
@@ -420,8 +498,10 @@ export class PgMasking {
    * (`invalid input syntax for type integer: "123-45-6789"`), in the detail of integrity errors
    * (`Key (email)=(…) already exists`, `Failing row contains (…)`), and anywhere in what a
    * function RAISEs. Those parts are removed; detectors run over every text field.
+   * `mayCarryMasked` false (an error of a statement that touches no masked column, see ErrorScope):
+   * the server's text is kept, and only the detectors run.
    */
-  private cleanFields(frame: Buffer, fields: Map<string, string>): FrameAction | Buffer {
+  private cleanFields(frame: Buffer, fields: Map<string, string>, mayCarryMasked = true): FrameAction | Buffer {
     const code = fields.get('C') ?? '';
     const cls = code.slice(0, 2);
     let changed = false;
@@ -433,7 +513,7 @@ export class PgMasking {
         changed = true;
       }
     };
-    if (this.masks.hasColumnRules) {
+    if (this.masks.hasColumnRules && mayCarryMasked) {
       if (fields.get('R') === 'exec_stmt_raise') {
         set('M', REDACTED_RAISE);
         set('D', undefined);
@@ -446,10 +526,18 @@ export class PgMasking {
       } else if (cls === '23') {
         // integrity violations name the constraint in the message and show the values in the detail
         set('D', undefined);
+      } else if (!fields.has('P') || fields.has('W')) {
+        // errors raised while running (no position in the statement's text, or inside something the
+        // statement ran) quote values too: `ssn::regclass` → relation "…" does not exist,
+        // current_setting(ssn), `::regrole`, `::jsonpath`, to_tsquery(...), ...
+        const m = fields.get('M');
+        if (m !== undefined) set('M', redactQuoted(m));
+        set('D', undefined);
       }
       // the context of an error inside a function can quote generated SQL and parameter values
       const w = fields.get('W');
-      if (w !== undefined) set('W', redactQuoted(w));
+      // JSON input errors show the text up to the bad token, unquoted: `JSON data, line 1: 123-45...`
+      if (w !== undefined) set('W', redactQuoted(w).replace(/^(JSON data, line \d+: ).*$/gm, `$1${REDACTED}`));
     }
     for (const k of ['M', 'D', 'H', 'W', 'q']) {
       const v = fields.get(k);

@@ -41,6 +41,7 @@ import type { EndReason, LiveSession, SessionRegistry } from '../session-registr
 import type { PgCatalog } from './catalog-cache.js';
 import { MASKING_CLIENT_FRAMES, MASKING_UPSTREAM_FRAMES, MaskingViolation, PgMasking, type MaskingCounters } from './pg-masking.js';
 import type { PgTarget } from './pg-target.js';
+import { PredicateViews } from './predicate-views.js';
 import { toErrorFields, toErrorResponse, type PgSessionError } from './pg-errors.js';
 import { filterStartupParams, isUnsafeClientEncoding, StartupParamError, type FilteredStartup } from './startup-params.js';
 import { connectUpstream, sendUpstreamCancel } from './upstream-connect.js';
@@ -136,6 +137,10 @@ export class PgSession implements LiveSession {
   private masking: PgMasking | null = null;
   /** set once the first statement has been judged: masking can no longer start cleanly */
   private maskingStarted = false;
+  /** deny_in_predicates through views (with masking) */
+  private predicateViews: PredicateViews | null = null;
+  /** the client frame offered again after the catalog answered for its predicates: no second lookup */
+  private predicatesLoaded = false;
   txStatus = 0x49;
 
   constructor(
@@ -483,6 +488,8 @@ export class PgSession implements LiveSession {
     const principal = this.principal;
     if (!principal) throw new ProtocolError('statement before login completed');
     const decider = this.deps.decider;
+    const predicatesLoaded = this.predicatesLoaded;
+    this.predicatesLoaded = false;
     let decision: Decision;
     let analysis: Analysis | undefined;
     try {
@@ -492,6 +499,15 @@ export class PgSession implements LiveSession {
         decision = j.decision;
         analysis = j.analysis;
       } else decision = decider.decide({ dialect: 'postgres', carrier, sql }, principal);
+      if (decision.kind === 'allow' && analysis?.ok && this.masking && this.predicateViews) {
+        // predicates over view columns: followed to the masked columns they may come from (catalog)
+        const v = this.predicateViews.check(analysis.statements, this.masking.masks, !predicatesLoaded);
+        if (v.kind === 'load') {
+          this.waitForPredicates(v.done);
+          return FrameAction.Pause;
+        }
+        if (v.kind === 'deny') decision = { kind: 'deny', ruleId: v.ruleId, reason: v.reason };
+      }
     } catch (err) {
       this.deps.log.error('decision failed', { session: this.id, err });
       decision = { kind: 'deny' as const, ruleId: 'internal-error', reason: 'the statement could not be judged, so it was not run' };
@@ -548,7 +564,12 @@ export class PgSession implements LiveSession {
       masked: (rule, n) => metrics.maskedValues.labels('postgres', safeRuleId(rule)).inc(n),
       uncertain: (n) => metrics.maskUncertain.labels('postgres').inc(n),
     };
-    this.masking = new PgMasking(masks, this.deps.catalog(target), this.deps.analyze, counters, (p) => this.waitForCatalog(p));
+    const masking = new PgMasking(masks, this.deps.catalog(target), this.deps.analyze, counters, (p) => this.waitForCatalog(p), this.deps.maxMessageBytes);
+    this.masking = masking;
+    this.predicateViews = new PredicateViews(this.deps.catalog(target), {
+      viewColumnOrigin: (rel, column, depth) => masking.viewColumnOrigin(rel, column, depth),
+      load: (oids, names) => masking.loadRelations(oids, names),
+    });
     for (const t of MASKING_CLIENT_FRAMES) this.clientScanner.wantWhole[t] = 1;
     for (const t of MASKING_UPSTREAM_FRAMES) scanner.wantWhole[t] = 1;
   }
@@ -572,6 +593,30 @@ export class PgSession implements LiveSession {
       if (!scanner.isPaused && !this.clientWaitingDrain) this.upstream?.resume();
       if (this.endReason && scanner.atBoundary) this.finishEnd();
     });
+  }
+
+  /**
+   * The client waits (its frame, paused in the scanner, is judged again afterwards) while the catalog
+   * is asked about the relations a statement's predicates use.
+   */
+  private waitForPredicates(p: Promise<void>): void {
+    this.client.pause();
+    const resume = (): void => {
+      if (this.phase === Phase.Closed) return;
+      this.predicatesLoaded = true;
+      const up = this.upstream;
+      up?.cork();
+      try {
+        this.clientScanner.resume();
+      } catch (err) {
+        this.onClientFault(err);
+        return;
+      } finally {
+        up?.uncork();
+      }
+      if (!this.clientScanner.isPaused && !this.upstreamWaitingDrain && !this.endReason) this.client.resume();
+    };
+    void p.then(resume, resume);
   }
 
   private deny(carrier: SqlCarrier, statementName: string | null, ruleId: string, fields: ErrorFields): Buffer {
@@ -674,7 +719,7 @@ export class PgSession implements LiveSession {
   private readonly onUpstreamDrain = (): void => {
     if (!this.upstreamWaitingDrain) return;
     this.upstreamWaitingDrain = false;
-    if (this.phase !== Phase.Closed) this.client.resume();
+    if (this.phase !== Phase.Closed && !this.clientScanner.isPaused) this.client.resume();
   };
 
   private readonly onClientDrain = (): void => {

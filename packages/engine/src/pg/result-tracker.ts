@@ -155,6 +155,39 @@ export class ResultTracker<T> {
     else if (p?.kind === 'query') p.index++;
   }
 
+  /**
+   * What the request an ErrorResponse answers now (call before error()) carries: a Query's whole
+   * attachment, a Describe's or Execute's statement's. undefined when not known (a Parse or Bind
+   * answered by its error before any tracked request, a FunctionCall, an untracked portal).
+   */
+  failing(): { statement: T | undefined } | undefined {
+    const p = this.peek();
+    switch (p?.kind) {
+      case 'query':
+        return { statement: p.statement };
+      case 'describe': {
+        const of = p.of;
+        if (!of) return undefined;
+        return { statement: 'attached' in of ? of.attached : of.statement?.attached };
+      }
+      case 'execute':
+        return p.portal?.statement ? { statement: p.portal.statement.attached } : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * What a CopyOutResponse answers now: a Query's attachment and which of its statements runs, or
+   * an Execute's statement. undefined when not known.
+   */
+  copying(): { statement: T | undefined; index: number } | undefined {
+    const p = this.peek();
+    if (p?.kind === 'query') return { statement: p.statement, index: p.index };
+    if (p?.kind === 'execute' && p.portal) return { statement: p.portal.statement?.attached, index: 0 };
+    return undefined;
+  }
+
   /** ErrorResponse: the failed request and everything before the next Sync are skipped. */
   error(): void {
     this.current = null;
