@@ -19,7 +19,7 @@ export function binaryRowBitmapLength(columnCount: number): number {
  * non-NULL value in its type's encoding. Fills `out` with each field's offsets (a NULL field is an
  * empty span). ProtocolError when the values do not fill the payload exactly.
  */
-export function scanBinaryRow(payload: Buffer, columns: readonly BinaryColumn[], out: RowFields = new RowFields(columns.length)): RowFields {
+export function scanBinaryRow(payload: Buffer, columns: readonly Pick<BinaryColumn, 'type'>[], out: RowFields = new RowFields(columns.length)): RowFields {
   const n = columns.length;
   out.reset(n);
   const end = payload.length;
@@ -59,23 +59,33 @@ export type BinaryReplacement = BinaryValue | string | null | undefined;
  * (a string or Buffer for length-encoded types), NULLs set their bitmap bit.
  */
 export function rebuildBinaryRow(payload: Buffer, fields: RowFields, columns: readonly BinaryColumn[], replacements: readonly BinaryReplacement[]): Buffer {
+  const enc: (Buffer | null | undefined)[] = new Array(fields.count);
+  for (let i = 0; i < fields.count; i++) {
+    const r = replacements[i];
+    if (r !== undefined) enc[i] = r === null ? null : encodeBinaryValue(columns[i].type, r, (columns[i].flags & ColumnFlag.Unsigned) !== 0);
+  }
+  return spliceBinaryRow(payload, fields, enc);
+}
+
+/**
+ * Rebuilds a scanned binary row with some fields replaced by already encoded ones: `encoded[i]` is
+ * field i's whole encoding in its column's type, null for NULL (its bitmap bit is set), undefined to
+ * keep it. Unchanged runs are copied as they are.
+ */
+export function spliceBinaryRow(payload: Buffer, fields: RowFields, encoded: readonly (Buffer | null | undefined)[]): Buffer {
   const n = fields.count;
   const bitmapLen = binaryRowBitmapLength(n);
-  const enc: (Buffer | null | undefined)[] = new Array(n);
   let size = payload.length;
   for (let i = 0; i < n; i++) {
-    const r = replacements[i];
-    if (r === undefined) continue;
-    const b = r === null ? null : encodeBinaryValue(columns[i].type, r, (columns[i].flags & ColumnFlag.Unsigned) !== 0);
-    enc[i] = b;
-    size += (b === null ? 0 : b.length) - (fields.end[i] - fields.start[i]);
+    const b = encoded[i];
+    if (b !== undefined) size += (b === null ? 0 : b.length) - (fields.end[i] - fields.start[i]);
   }
   const out = Buffer.allocUnsafe(size);
   payload.copy(out, 0, 0, 1 + bitmapLen);
   let o = 1 + bitmapLen;
   let copyFrom = o;
   for (let i = 0; i < n; i++) {
-    const b = enc[i];
+    const b = encoded[i];
     if (b === undefined) continue;
     o += payload.copy(out, o, copyFrom, fields.start[i]);
     const bit = i + 2;

@@ -1,7 +1,7 @@
 import { BinaryLayout, ColumnType, binaryFixedWidth, binaryLayout } from './column-type.js';
 import { ProtocolError } from './protocol-error.js';
 import { lenencPrefixLength, readLenencAt } from './reader.js';
-import { lenencIntLength, writeLenencInt } from './writer.js';
+import { encodeLenencString } from './writer.js';
 
 /** DATE / DATETIME / TIMESTAMP in the binary protocol. */
 export interface MysqlDateTime {
@@ -201,9 +201,7 @@ export function encodeBinaryValue(type: number, value: BinaryValue | string, uns
       if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
       else if (Buffer.isBuffer(value)) bytes = value;
       else throw new TypeError('length-encoded values are Buffers or strings');
-      const out = Buffer.allocUnsafe(lenencIntLength(bytes.length) + bytes.length);
-      bytes.copy(out, writeLenencInt(out, 0, bytes.length));
-      return out;
+      return encodeLenencString(bytes);
     }
   }
 }

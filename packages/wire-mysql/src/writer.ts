@@ -40,6 +40,13 @@ export function writeLenencInt(buf: Buffer, pos: number, n: number | bigint): nu
   return pos + 9;
 }
 
+/** string<lenenc>: `b` behind its length prefix, in a new Buffer. */
+export function encodeLenencString(b: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(lenencIntLength(b.length) + b.length);
+  out.set(b, writeLenencInt(out, 0, b.length));
+  return out;
+}
+
 /**
  * A growable payload builder for the protocol's primitive types. `finish()` returns a view of
  * exactly the bytes written. Values out of a field's range are RangeErrors (a bug of ours, not

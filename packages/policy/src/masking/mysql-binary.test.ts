@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { encodeLenencString as lenencString } from '@sqlwarden/wire-mysql';
 import type { MaskFunction } from '../model.js';
 import {
   compileMysqlBinaryMask,
@@ -8,11 +9,9 @@ import {
   mysqlTextToBinary,
   rewriteMysqlBinaryRow,
 } from './mysql-binary.js';
-import { MysqlColumnFlag, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
-import { lenencString } from './mysql-lenenc.js';
+import { MysqlColumnFlag, MysqlType, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
 import { compileMysqlTextMask } from './mysql-text.js';
 import { MYSQL_COLUMNS, mysql2Binary, mysql2Text, mysqlTextProblem } from './mysql-test-support.js';
-import { MysqlType } from './type-hint.js';
 
 const opts = { hashKey: 'mysql-binary-test-key-01' };
 const FUNCTIONS: MaskFunction[] = ['redact', 'partial', 'email', 'hash', 'null'];

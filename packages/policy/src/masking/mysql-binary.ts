@@ -21,85 +21,62 @@
  * so the row rebuilder sets the column's bit in the NULL bitmap (bit i + 2) and writes no value for it.
  * A field that does not decode masks to `null` (fail closed). {@link rewriteMysqlBinaryRow} does all of
  * that for a whole row.
+ *
+ * The layouts, the byte codecs and the row scan and rebuild are wire-mysql's (`binaryValueEnd`,
+ * `decodeBinaryValue`, `encodeBinaryValue`, `scanBinaryRow`, `spliceBinaryRow`); what is masking's own
+ * is the text each value has in the text protocol (ZEROFILL, fraction digits, float forms), and what
+ * counts as a valid value of the column (integer ranges of its width and sign, YEAR, TIME's range).
  */
 import type { MaskFunction } from '../model.js';
+import {
+  BinaryLayout,
+  binaryLayout,
+  binaryValueEnd,
+  decodeBinaryValue,
+  encodeBinaryValue,
+  encodeLenencString,
+  RowFields,
+  scanBinaryRow,
+  spliceBinaryRow,
+  type MysqlDateTime,
+  type MysqlTime,
+} from '@sqlwarden/wire-mysql';
 import type { MaskOptions, ValueMasker } from './mask-functions.js';
-import { fixedDecimals, MysqlColumnFlag, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
-import { lenencPayload, lenencString, readLenenc } from './mysql-lenenc.js';
-import { compileMysqlTextMask } from './mysql-text.js';
-import { MysqlType } from './type-hint.js';
+import { fixedDecimals, MysqlColumnFlag, MysqlType, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
+import { compileMysqlTextMask, tryMysqlScan } from './mysql-text.js';
 
 /**
  * The end of the binary-protocol value of a column of type `type` that starts at `offset` in `row`,
- * or -1 when it runs past the row (or the type has no binary form: the NULL type).
+ * or -1 when it runs past the row or is not a value of the type (wire-mysql's `binaryValueEnd`: a
+ * temporal length byte other than 0/4/7/11, or 0/8/12 for TIME; a NULL length prefix). The NULL
+ * type's value takes no bytes.
  */
 export function mysqlBinaryFieldEnd(type: number, row: Uint8Array, offset: number): number {
-  let end: number;
-  switch (type) {
-    case MysqlType.Tiny:
-    case MysqlType.Bool:
-      end = offset + 1;
-      break;
-    case MysqlType.Short:
-    case MysqlType.Year:
-      end = offset + 2;
-      break;
-    case MysqlType.Long:
-    case MysqlType.Int24:
-    case MysqlType.Float:
-      end = offset + 4;
-      break;
-    case MysqlType.LongLong:
-    case MysqlType.Double:
-      end = offset + 8;
-      break;
-    case MysqlType.Date:
-    case MysqlType.NewDate:
-    case MysqlType.DateTime:
-    case MysqlType.DateTime2:
-    case MysqlType.Timestamp:
-    case MysqlType.Timestamp2:
-    case MysqlType.Time:
-    case MysqlType.Time2:
-      if (offset >= row.length) return -1;
-      end = offset + 1 + row[offset]!;
-      break;
-    case MysqlType.Null:
-      return -1;
-    default: {
-      const r = readLenenc(row, offset);
-      if (!r) return -1;
-      end = r[1] + r[0];
-    }
-  }
-  return end <= row.length ? end : -1;
+  const b = Buffer.isBuffer(row) ? row : Buffer.from(row.buffer, row.byteOffset, row.byteLength);
+  return tryMysqlScan(() => binaryValueEnd(b, offset, b.length, type)) ?? -1;
 }
 
 /** True when the column's binary value is a length-encoded string (the same bytes as its text value). */
 export function mysqlBinaryIsString(type: number): boolean {
-  switch (type) {
-    case MysqlType.Tiny:
-    case MysqlType.Bool:
-    case MysqlType.Short:
-    case MysqlType.Year:
-    case MysqlType.Long:
-    case MysqlType.Int24:
-    case MysqlType.Float:
-    case MysqlType.LongLong:
-    case MysqlType.Double:
-    case MysqlType.Date:
-    case MysqlType.NewDate:
-    case MysqlType.DateTime:
-    case MysqlType.DateTime2:
-    case MysqlType.Timestamp:
-    case MysqlType.Timestamp2:
-    case MysqlType.Time:
-    case MysqlType.Time2:
-    case MysqlType.Null:
-      return false;
-    default:
-      return true;
-  }
+  return binaryLayout(type) === BinaryLayout.Lenenc;
+}
+
+/** The bytes of the length-encoded string that is exactly `field` (prefix and all), or undefined. */
+function lenencPayload(field: Buffer): Buffer | undefined {
+  return mysqlBinaryFieldEnd(MysqlType.VarString, field, 0) === field.length ? (decodeBinaryValue(field, MysqlType.VarString) as Buffer) : undefined;
+}
+
+/**
+ * A masker of whole length-encoded fields from a masker of their bytes: a field that is not exactly
+ * one length-encoded string masks to null; an unchanged value keeps the field.
+ */
+export function mysqlLenencMasker(inner: ValueMasker): ValueMasker {
+  return (field) => {
+    const v = lenencPayload(field);
+    if (v === undefined) return null;
+    const out = inner(v);
+    return out === null ? null : out === v ? field : encodeLenencString(out);
+  };
 }
 
 const pad = (n: number, w: number): string => String(n).padStart(w, '0');
@@ -138,57 +115,32 @@ export function mysqlBinaryToText(col: MysqlColumnType, field: Buffer): Buffer |
   const t = col.type;
   if (mysqlBinaryIsString(t)) return lenencPayload(field);
   if (t === MysqlType.Null || mysqlBinaryFieldEnd(t, field, 0) !== field.length) return undefined;
-  const u = unsigned(col);
+  // TIME's is_negative is 0 or 1 (decodeBinaryValue reads any other byte as positive)
+  if (t === MysqlType.Time && field[0]! >= 8 && field[1]! > 1) return undefined;
+  const v = decodeBinaryValue(field, t, unsigned(col));
   const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
-  // ZEROFILL: the text protocol pads to the display width
-  const width = ((col.flags ?? 0) & MysqlColumnFlag.Zerofill) !== 0 ? (col.columnLength ?? 0) : 0;
-  const int = (x: number | bigint): Buffer => ascii(width > 0 ? String(x).padStart(width, '0') : String(x));
-  switch (t) {
-    case MysqlType.Tiny:
-    case MysqlType.Bool:
-      return int(u ? field.readUInt8(0) : field.readInt8(0));
-    case MysqlType.Short:
-      return int(u ? field.readUInt16LE(0) : field.readInt16LE(0));
-    case MysqlType.Year:
-      return ascii(pad(field.readUInt16LE(0), 4));
-    case MysqlType.Long:
-    case MysqlType.Int24:
-      return int(u ? field.readUInt32LE(0) : field.readInt32LE(0));
-    case MysqlType.LongLong:
-      return int(u ? field.readBigUInt64LE(0) : field.readBigInt64LE(0));
-    case MysqlType.Float: {
-      const x = field.readFloatLE(0);
-      return Number.isFinite(x) ? ascii(float4Text(x)) : undefined;
+  if (typeof v === 'number' || typeof v === 'bigint') {
+    if (t === MysqlType.Year) return ascii(pad(Number(v), 4));
+    if (t === MysqlType.Float || t === MysqlType.Double) {
+      const x = Number(v);
+      return Number.isFinite(x) ? ascii(t === MysqlType.Float ? float4Text(x) : floatText(x)) : undefined;
     }
-    case MysqlType.Double: {
-      const x = field.readDoubleLE(0);
-      return Number.isFinite(x) ? ascii(floatText(x)) : undefined;
-    }
-    case MysqlType.Time:
-    case MysqlType.Time2: {
-      const len = field[0]!;
-      if (len !== 0 && len !== 8 && len !== 12) return undefined;
-      if (len === 0) return ascii(`00:00:00${fraction(0, fixedDecimals(col, 6))}`);
-      const neg = field[1]!;
-      if (neg > 1) return undefined;
-      const hours = field.readUInt32LE(2) * 24 + field[6]!;
-      const micros = len === 12 ? field.readUInt32LE(9) : 0;
-      if (field[7]! > 59 || field[8]! > 59 || micros > 999999) return undefined;
-      return ascii(`${neg ? '-' : ''}${pad(hours, 2)}:${pad(field[7]!, 2)}:${pad(field[8]!, 2)}${fraction(micros, fixedDecimals(col, 6))}`);
-    }
-    default: {
-      // DATE, DATETIME, TIMESTAMP
-      const len = field[0]!;
-      if (len !== 0 && len !== 4 && len !== 7 && len !== 11) return undefined;
-      const y = len >= 4 ? field.readUInt16LE(1) : 0;
-      const date = `${pad(y, 4)}-${pad(len >= 4 ? field[3]! : 0, 2)}-${pad(len >= 4 ? field[4]! : 0, 2)}`;
-      if (t === MysqlType.Date || t === MysqlType.NewDate) return ascii(date);
-      const micros = len === 11 ? field.readUInt32LE(8) : 0;
-      if (micros > 999999) return undefined;
-      const time = `${pad(len >= 7 ? field[5]! : 0, 2)}:${pad(len >= 7 ? field[6]! : 0, 2)}:${pad(len >= 7 ? field[7]! : 0, 2)}`;
-      return ascii(`${date} ${time}${fraction(micros, fixedDecimals(col, 6))}`);
-    }
+    // ZEROFILL: the text protocol pads to the display width
+    const width = ((col.flags ?? 0) & MysqlColumnFlag.Zerofill) !== 0 ? (col.columnLength ?? 0) : 0;
+    return ascii(width > 0 ? String(v).padStart(width, '0') : String(v));
   }
+  if (t === MysqlType.Time) {
+    const tm = v as MysqlTime;
+    if (tm.minutes > 59 || tm.seconds > 59 || tm.microseconds > 999999) return undefined;
+    const hours = tm.days * 24 + tm.hours;
+    return ascii(`${tm.negative ? '-' : ''}${pad(hours, 2)}:${pad(tm.minutes, 2)}:${pad(tm.seconds, 2)}${fraction(tm.microseconds, fixedDecimals(col, 6))}`);
+  }
+  // DATE, DATETIME, TIMESTAMP
+  const d = v as MysqlDateTime;
+  const date = `${pad(d.year, 4)}-${pad(d.month, 2)}-${pad(d.day, 2)}`;
+  if (t === MysqlType.Date || t === MysqlType.NewDate) return ascii(date);
+  if (d.microsecond > 999999) return undefined;
+  return ascii(`${date} ${pad(d.hour, 2)}:${pad(d.minute, 2)}:${pad(d.second, 2)}${fraction(d.microsecond, fixedDecimals(col, 6))}`);
 }
 
 function digitsAt(s: string, i: number, n: number): number {
@@ -213,7 +165,6 @@ function microsAt(s: string, i: number): number {
 const INT_RANGE: Partial<Record<number, readonly [bigint, bigint, bigint]>> = {
   // type: [signed min, signed max, unsigned max]
   [MysqlType.Tiny]: [-128n, 127n, 255n],
-  [MysqlType.Bool]: [-128n, 127n, 255n],
   [MysqlType.Short]: [-32768n, 32767n, 65535n],
   [MysqlType.Int24]: [-8388608n, 8388607n, 16777215n],
   [MysqlType.Long]: [-2147483648n, 2147483647n, 4294967295n],
@@ -231,13 +182,13 @@ function integerText(s: string): bigint | undefined {
 }
 
 /** The binary field (whole, see the masker contract) of a text value, or undefined when it is not a valid value of the column's type. */
+/** The binary field (whole, see the masker contract) of a text value, or undefined when it is not a valid value of the column's type. */
 export function mysqlTextToBinary(col: MysqlColumnType, text: Buffer): Buffer | undefined {
   const t = col.type;
-  if (mysqlBinaryIsString(t)) return lenencString(text);
+  if (mysqlBinaryIsString(t)) return encodeLenencString(text);
   const s = text.toString('latin1');
   switch (t) {
     case MysqlType.Tiny:
-    case MysqlType.Bool:
     case MysqlType.Short:
     case MysqlType.Long:
     case MysqlType.Int24:
@@ -246,32 +197,20 @@ export function mysqlTextToBinary(col: MysqlColumnType, text: Buffer): Buffer | 
       const r = INT_RANGE[t]!;
       const u = unsigned(col);
       if (x === undefined || x < (u ? 0n : r[0]) || x > (u ? r[2] : r[1])) return undefined;
-      const width = t === MysqlType.Tiny || t === MysqlType.Bool ? 1 : t === MysqlType.Short ? 2 : t === MysqlType.LongLong ? 8 : 4;
-      const out = Buffer.allocUnsafe(width);
-      if (width === 8) {
-        if (u) out.writeBigUInt64LE(x, 0);
-        else out.writeBigInt64LE(x, 0);
-      } else out.writeUIntLE(Number(BigInt.asUintN(width * 8, x)), 0, width);
-      return out;
+      return encodeBinaryValue(t, x, u);
     }
     case MysqlType.Year: {
       const x = integerText(s);
       if (x === undefined || (x !== 0n && (x < 1901n || x > 2155n))) return undefined;
-      const out = Buffer.allocUnsafe(2);
-      out.writeUInt16LE(Number(x), 0);
-      return out;
+      return encodeBinaryValue(t, Number(x));
     }
     case MysqlType.Float:
     case MysqlType.Double: {
       const x = Number(s);
       if (s.length === 0 || !Number.isFinite(x) || (t === MysqlType.Float && !Number.isFinite(Math.fround(x)))) return undefined;
-      const out = Buffer.allocUnsafe(t === MysqlType.Float ? 4 : 8);
-      if (t === MysqlType.Float) out.writeFloatLE(x, 0);
-      else out.writeDoubleLE(x, 0);
-      return out;
+      return encodeBinaryValue(t, x);
     }
-    case MysqlType.Time:
-    case MysqlType.Time2: {
+    case MysqlType.Time: {
       const neg = s.charCodeAt(0) === 0x2d ? 1 : 0;
       const colon = s.indexOf(':');
       const hl = colon - neg;
@@ -281,17 +220,9 @@ export function mysqlTextToBinary(col: MysqlColumnType, text: Buffer): Buffer | 
       const se = digitsAt(s, colon + 4, 2);
       const us = microsAt(s, colon + 6);
       if (h < 0 || h > 838 || mi < 0 || mi > 59 || se < 0 || se > 59 || us < 0) return undefined;
-      const len = us !== 0 ? 12 : h !== 0 || mi !== 0 || se !== 0 ? 8 : 0;
-      const out = Buffer.alloc(1 + len);
-      out[0] = len;
-      if (len === 0) return out;
-      out[1] = neg;
-      out.writeUInt32LE(Math.floor(h / 24), 2);
-      out[6] = h % 24;
-      out[7] = mi;
-      out[8] = se;
-      if (len === 12) out.writeUInt32LE(us, 9);
-      return out;
+      // a zero time is sent as zero bytes, its sign dropped
+      const negative = neg === 1 && (h !== 0 || mi !== 0 || se !== 0 || us !== 0);
+      return encodeBinaryValue(t, { negative, days: Math.floor(h / 24), hours: h % 24, minutes: mi, seconds: se, microseconds: us });
     }
     default: {
       // DATE, DATETIME, TIMESTAMP: `YYYY-MM-DD[ HH:MM:SS[.f]]`
@@ -315,21 +246,7 @@ export function mysqlTextToBinary(col: MysqlColumnType, text: Buffer): Buffer | 
         us = microsAt(s, 19);
         if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59 || us < 0) return undefined;
       }
-      const len = us !== 0 ? 11 : h !== 0 || mi !== 0 || se !== 0 ? 7 : y !== 0 || m !== 0 || d !== 0 ? 4 : 0;
-      const out = Buffer.alloc(1 + len);
-      out[0] = len;
-      if (len >= 4) {
-        out.writeUInt16LE(y, 1);
-        out[3] = m;
-        out[4] = d;
-      }
-      if (len >= 7) {
-        out[5] = h;
-        out[6] = mi;
-        out[7] = se;
-      }
-      if (len === 11) out.writeUInt32LE(us, 8);
-      return out;
+      return encodeBinaryValue(t, { year: y, month: m, day: d, hour: h, minute: mi, second: se, microsecond: us });
     }
   }
 }
@@ -345,14 +262,7 @@ export function compileMysqlBinaryMask(fn: MaskFunction, col: MysqlColumnType, o
   const kind = mysqlValueKind(col);
   if (fn === 'null' || kind === MysqlValueKind.Null || kind === MysqlValueKind.Opaque) return toNull;
   const text = compileMysqlTextMask(fn, col, opts);
-  if (mysqlBinaryIsString(col.type)) {
-    return (field) => {
-      const v = lenencPayload(field);
-      if (v === undefined) return null;
-      const out = text(v);
-      return out === null ? null : out === v ? field : lenencString(out);
-    };
-  }
+  if (mysqlBinaryIsString(col.type)) return mysqlLenencMasker(text);
   if (fn === 'redact' && kind !== MysqlValueKind.Bit) {
     // the same value whatever the input: encoded once
     const masked = text(mysqlDefaultText(col));
@@ -374,12 +284,9 @@ function mysqlDefaultText(col: MysqlColumnType): Buffer {
     case MysqlType.NewDate:
       return Buffer.from('2000-01-01', 'latin1');
     case MysqlType.DateTime:
-    case MysqlType.DateTime2:
     case MysqlType.Timestamp:
-    case MysqlType.Timestamp2:
       return Buffer.from('2000-01-01 00:00:00', 'latin1');
     case MysqlType.Time:
-    case MysqlType.Time2:
       return Buffer.from('00:00:00', 'latin1');
     case MysqlType.Year:
       return Buffer.from('2000', 'latin1');
@@ -397,47 +304,18 @@ function mysqlDefaultText(col: MysqlColumnType): Buffer {
  * payload can be longer than the old one: the engine frames it (16 MiB continuation packets).
  */
 export function rewriteMysqlBinaryRow(payload: Buffer, columns: readonly MysqlColumnType[], maskers: readonly (ValueMasker | null | undefined)[]): Buffer | null {
-  const n = columns.length;
-  const bitmapLen = (n + 7 + 2) >>> 3;
-  if (payload.length < 1 + bitmapLen || payload[0] !== 0x00) return null;
-  let o = 1 + bitmapLen;
+  const fields = tryMysqlScan(() => scanBinaryRow(payload, columns, scratch));
+  if (!fields) return null;
   let changed: (Buffer | null)[] | undefined;
-  const starts = new Array<number>(n + 1);
-  for (let i = 0; i < n; i++) {
-    starts[i] = o;
-    const bit = i + 2;
-    if ((payload[1 + (bit >>> 3)]! & (1 << (bit & 7))) !== 0) continue;
-    const end = mysqlBinaryFieldEnd(columns[i]!.type, payload, o);
-    if (end < 0) return null;
+  for (let i = 0; i < columns.length; i++) {
     const m = maskers[i];
-    if (m) {
-      const field = payload.subarray(o, end);
-      const out = m(field);
-      if (out !== field) {
-        changed ??= [];
-        changed[i] = out;
-      }
-    }
-    o = end;
+    if (!m || fields.isNull(i)) continue;
+    const field = fields.fieldOf(payload, i);
+    const out = m(field);
+    if (out !== field) (changed ??= [])[i] = out;
   }
-  if (o !== payload.length) return null;
-  if (!changed) return payload;
-  starts[n] = o;
-  let size = 1 + bitmapLen;
-  for (let i = 0; i < n; i++) {
-    const c = changed[i];
-    size += c === undefined ? starts[i + 1]! - starts[i]! : c === null ? 0 : c.length;
-  }
-  const out = Buffer.allocUnsafe(size);
-  payload.copy(out, 0, 0, 1 + bitmapLen);
-  let w = 1 + bitmapLen;
-  for (let i = 0; i < n; i++) {
-    const c = changed[i];
-    if (c === undefined) w += payload.copy(out, w, starts[i]!, starts[i + 1]!);
-    else if (c === null) {
-      const bit = i + 2;
-      out[1 + (bit >>> 3)]! |= 1 << (bit & 7);
-    } else w += c.copy(out, w);
-  }
-  return out;
+  return changed ? spliceBinaryRow(payload, fields, changed) : payload;
 }
+
+/** The rows' offsets, reused from row to row (rewriting is synchronous and maskers never rewrite rows). */
+const scratch = new RowFields();

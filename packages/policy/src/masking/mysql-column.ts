@@ -2,22 +2,19 @@
  * What masking needs to know of a MySQL result column: the parts of the column definition packet
  * (Protocol::ColumnDefinition41) that decide what a valid value of the column looks like on the wire.
  */
-import { MysqlType, mysqlTypeHint, TypeHint } from './type-hint.js';
+import { ColumnFlag as MysqlColumnFlag, ColumnType as MysqlType, Collation } from '@sqlwarden/wire-mysql';
+import { TypeHint } from './type-hint.js';
 
-/** Column definition flags (`flags` of ColumnDefinition41) that masking reads. */
-export const enum MysqlColumnFlag {
-  NotNull = 0x0001,
-  Blob = 0x0010,
-  Unsigned = 0x0020,
-  Zerofill = 0x0040,
-  /** BINARY_FLAG: set on binary strings but also on temporal columns and on MariaDB's JSON; the charset decides */
-  Binary = 0x0080,
-  Enum = 0x0100,
-  Set = 0x0800,
-}
+/**
+ * The MySQL column types (`enum_field_types`, the column definition's type byte) and the column
+ * definition flags (`flags` of ColumnDefinition41; BINARY_FLAG is set on binary strings but also on
+ * temporal columns and on MariaDB's JSON: the charset decides): wire-mysql's `ColumnType` and
+ * `ColumnFlag`, under the names masking has always given them.
+ */
+export { MysqlType, MysqlColumnFlag };
 
 /** The `binary` character set (collation id 63): the column holds bytes, not text. */
-export const MYSQL_BINARY_CHARSET = 63;
+export const MYSQL_BINARY_CHARSET: number = Collation.Binary;
 
 /** The type of one MySQL result column, from its column definition. */
 export interface MysqlColumnType {
@@ -143,20 +140,52 @@ export function mysqlDetectable(col: MysqlColumnType): boolean {
   return k === MysqlValueKind.Text || k === MysqlValueKind.Json;
 }
 
-/** The type hint of a MySQL column as masking treats it (a finer one than {@link mysqlTypeHint}). */
+/** The hint of each kind of value; integers take theirs from the type's width. */
+const KIND_HINTS: Record<MysqlValueKind, TypeHint> = {
+  [MysqlValueKind.Integer]: TypeHint.Int8,
+  [MysqlValueKind.Boolean]: TypeHint.Bool,
+  [MysqlValueKind.Year]: TypeHint.Year,
+  [MysqlValueKind.Decimal]: TypeHint.Numeric,
+  [MysqlValueKind.Float]: TypeHint.Float4,
+  [MysqlValueKind.Double]: TypeHint.Float8,
+  [MysqlValueKind.Date]: TypeHint.Date,
+  [MysqlValueKind.DateTime]: TypeHint.Timestamp,
+  [MysqlValueKind.Timestamp]: TypeHint.Timestamp,
+  [MysqlValueKind.Time]: TypeHint.Time,
+  [MysqlValueKind.Bit]: TypeHint.BitBytes,
+  [MysqlValueKind.Json]: TypeHint.Json,
+  [MysqlValueKind.Uuid]: TypeHint.Uuid,
+  [MysqlValueKind.Text]: TypeHint.Text,
+  [MysqlValueKind.Bytes]: TypeHint.Text,
+  [MysqlValueKind.Opaque]: TypeHint.Unknown,
+  [MysqlValueKind.Null]: TypeHint.Unknown,
+};
+
+/** The integer hint of a MySQL integer type (TINY, SHORT, INT24, LONG, LONGLONG). */
+const INTEGER_HINTS: Partial<Record<number, TypeHint>> = {
+  [MysqlType.Tiny]: TypeHint.Int1,
+  [MysqlType.Short]: TypeHint.Int2,
+  [MysqlType.Int24]: TypeHint.Int3,
+  [MysqlType.Long]: TypeHint.Int4,
+};
+
+/**
+ * The type hint of a MySQL column as masking treats it: TINYINT(1) is Bool, MariaDB's json/uuid
+ * columns are Json/Uuid, bytes are Text. Integer hints cover the signed and the unsigned column alike:
+ * masked integers are never negative and stay below the signed maximum.
+ */
 export function mysqlColumnHint(col: MysqlColumnType): TypeHint {
-  switch (mysqlValueKind(col)) {
-    case MysqlValueKind.Boolean:
-      return TypeHint.Bool;
-    case MysqlValueKind.Json:
-      return TypeHint.Json;
-    case MysqlValueKind.Uuid:
-      return TypeHint.Uuid;
-    case MysqlValueKind.Bytes:
-      return TypeHint.Text;
-    default:
-      return mysqlTypeHint(col.type);
-  }
+  const kind = mysqlValueKind(col);
+  return kind === MysqlValueKind.Integer ? (INTEGER_HINTS[col.type] ?? TypeHint.Int8) : KIND_HINTS[kind];
+}
+
+/**
+ * The hint for a MySQL column type alone (no display width, character set or extended metadata):
+ * {@link mysqlColumnHint} of a column of that type, except that MYSQL_TYPE_BOOL (a placeholder
+ * servers do not send) counts as TINYINT.
+ */
+export function mysqlTypeHint(type: number): TypeHint {
+  return mysqlColumnHint({ type: type === MysqlType.Bool ? MysqlType.Tiny : type });
 }
 
 /** The decimals of a column when it fixes them (0..30 for DECIMAL, 0..6 for temporal types), else undefined. */

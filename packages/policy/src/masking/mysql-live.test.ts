@@ -7,13 +7,12 @@
  */
 import fc from 'fast-check';
 import mysql, { type Connection, type FieldPacket, type ResultSetHeader } from 'mysql2/promise';
+import { encodeLenencString as lenencString } from '@sqlwarden/wire-mysql';
 import type { MaskFunction } from '../model.js';
 import { compileMysqlBinaryMask, mysqlBinaryToText, mysqlTextToBinary } from './mysql-binary.js';
-import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
-import { lenencString } from './mysql-lenenc.js';
+import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, MysqlType, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
 import { compileMysqlTextMask } from './mysql-text.js';
 import { MYSQL_COLUMNS, mysql2Binary } from './mysql-test-support.js';
-import { MysqlType } from './type-hint.js';
 
 const DB = `sqlwarden_mask_${process.pid}`;
 const FUNCTIONS: MaskFunction[] = ['redact', 'partial', 'email', 'hash', 'null'];

@@ -1,12 +1,12 @@
 import { analyze, initAnalyzers, type StatementFacts } from '@sqlwarden/sql';
+import { encodeLenencString as lenencString } from '@sqlwarden/wire-mysql';
 import type { MaskRule } from '../model.js';
 import { mysqlTextToBinary, rewriteMysqlBinaryRow } from './mysql-binary.js';
-import { MYSQL_BINARY_CHARSET, MysqlColumnFlag } from './mysql-column.js';
-import { lenencString } from './mysql-lenenc.js';
+import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, MysqlType } from './mysql-column.js';
 import { mysqlColumnCodec, mysqlColumnOrigin, planMysqlResult, type MysqlColumnDefinition, type MysqlOriginContext } from './mysql-plan.js';
 import { rewriteMysqlTextRow } from './mysql-text.js';
 import { MaskSet, UNCERTAIN_RULE } from './planner.js';
-import { MysqlType, TypeHint } from './type-hint.js';
+import { TypeHint } from './type-hint.js';
 
 const KEY = 'mysql-plan-test-key-0123456789';
 

@@ -28,9 +28,8 @@
 import type { ColumnRef, LineageTable, OutputColumn, StatementFacts, TableRef } from '@sqlwarden/sql';
 import type { ColumnCodec } from './column-codec.js';
 import type { ValueMasker } from './mask-functions.js';
-import { compileMysqlBinaryMask } from './mysql-binary.js';
+import { compileMysqlBinaryMask, mysqlLenencMasker } from './mysql-binary.js';
 import { mysqlColumnHint, mysqlColumnKey, mysqlDetectable, type MysqlColumnType } from './mysql-column.js';
-import { lenencPayload, lenencString } from './mysql-lenenc.js';
 import { compileMysqlTextMask } from './mysql-text.js';
 import type { ColumnOrigin, MaskSet, ResultPlan } from './planner.js';
 
@@ -153,15 +152,6 @@ export function mysqlOrigins(columns: readonly MysqlColumnDefinition[], statemen
   return columns.map((c, i) => mysqlColumnOrigin(c, statement, ctx, lineage[i]));
 }
 
-function lenencDetect(inner: ValueMasker): ValueMasker {
-  return (field) => {
-    const v = lenencPayload(field);
-    if (v === undefined) return null;
-    const out = inner(v);
-    return out === null ? null : out === v ? field : lenencString(out);
-  };
-}
-
 const sameBytes = (inner: ValueMasker): ValueMasker => inner;
 
 /**
@@ -177,7 +167,7 @@ export function mysqlColumnCodec(col: MysqlColumnType, protocol: MysqlProtocol):
   if (protocol === 'text') {
     return { key: `mysql-text:${mysqlColumnKey(c)}`, compile: (fn, opts) => compileMysqlTextMask(fn, c, opts), detect: detectable ? sameBytes : null };
   }
-  return { key: `mysql-binary:${mysqlColumnKey(c)}`, compile: (fn, opts) => compileMysqlBinaryMask(fn, c, opts), detect: detectable ? lenencDetect : null };
+  return { key: `mysql-binary:${mysqlColumnKey(c)}`, compile: (fn, opts) => compileMysqlBinaryMask(fn, c, opts), detect: detectable ? mysqlLenencMasker : null };
 }
 
 /**

@@ -2,12 +2,11 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
-import { lenencString } from './mysql-lenenc.js';
+import { encodeLenencString as lenencString } from '@sqlwarden/wire-mysql';
+import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, MysqlType, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
 import { MYSQL_TIMESTAMP_MAX_DAY, MYSQL_TIMESTAMP_MIN_DAY } from './mysql-text.js';
 import { parseIsoDate } from './temporal.js';
 import { anyText } from './test-support.js';
-import { MysqlType } from './type-hint.js';
 import { isWellFormedUtf8 } from './utf8.js';
 
 const U = MysqlColumnFlag.Unsigned;

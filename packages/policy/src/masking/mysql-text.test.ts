@@ -1,10 +1,9 @@
 import fc from 'fast-check';
+import { encodeLenencString as lenencString } from '@sqlwarden/wire-mysql';
 import type { MaskFunction } from '../model.js';
-import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, mysqlDetectable, type MysqlColumnType } from './mysql-column.js';
-import { lenencString } from './mysql-lenenc.js';
+import { MYSQL_BINARY_CHARSET, MysqlColumnFlag, MysqlType, mysqlDetectable, type MysqlColumnType } from './mysql-column.js';
 import { compileMysqlTextMask, rewriteMysqlTextRow } from './mysql-text.js';
 import { MYSQL_COLUMNS, mysql2Text, mysqlTextProblem } from './mysql-test-support.js';
-import { MysqlType } from './type-hint.js';
 
 const opts = { hashKey: 'mysql-text-test-key-0123' };
 const FUNCTIONS: MaskFunction[] = ['redact', 'partial', 'email', 'hash', 'null'];

@@ -27,11 +27,11 @@
  */
 import type { MaskFunction } from '../model.js';
 import { compileMask, DEFAULT_REPLACEMENT, maskEmail, maskHash, maskNull, redactText, type MaskOptions, type ValueMasker } from './mask-functions.js';
-import { fixedDecimals, MysqlColumnFlag, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
-import { LENENC_NULL, lenencSize, readLenenc, writeLenenc } from './mysql-lenenc.js';
+import { ProtocolError, rebuildTextRow, RowFields, scanTextRow } from '@sqlwarden/wire-mysql';
+import { fixedDecimals, MysqlColumnFlag, mysqlColumnHint, mysqlValueKind, MysqlValueKind, type MysqlColumnType } from './mysql-column.js';
 import { HmacSha256 } from './hmac-sha256.js';
 import { formatDate, parseIsoDate } from './temporal.js';
-import { MysqlType, TypeHint } from './type-hint.js';
+import { TypeHint } from './type-hint.js';
 
 const toNull: ValueMasker = () => null;
 const ZERO = Buffer.from('0', 'latin1');
@@ -41,23 +41,6 @@ const ZERO_TIME = Buffer.from('00:00:00', 'latin1');
 /** TIMESTAMP's safe range in days from 1970-01-01: 1970-01-02 .. 2038-01-16 (the type's is 1970-01-01 00:00:01 .. 2038-01-19 03:14:07 UTC). */
 export const MYSQL_TIMESTAMP_MIN_DAY = 1;
 export const MYSQL_TIMESTAMP_MAX_DAY = 24852;
-
-/** The integer hint of a MySQL integer type. */
-function integerHint(type: number): TypeHint {
-  switch (type) {
-    case MysqlType.Tiny:
-    case MysqlType.Bool:
-      return TypeHint.Int1;
-    case MysqlType.Short:
-      return TypeHint.Int2;
-    case MysqlType.Int24:
-      return TypeHint.Int3;
-    case MysqlType.Long:
-      return TypeHint.Int4;
-    default:
-      return TypeHint.Int8;
-  }
-}
 
 /** `-0`, `-000`, `-0.00`, `-0e0`: the sign dropped (drivers would read -0). */
 function dropNegativeZero(v: Buffer): Buffer {
@@ -175,7 +158,7 @@ export function compileMysqlTextMask(fn: MaskFunction, col: MysqlColumnType, opt
       return (v) => (m(v)?.[0] === 0x74 ? ONE : ZERO);
     }
     case MysqlValueKind.Integer: {
-      const m = compileMask(fn, integerHint(col.type), opts);
+      const m = compileMask(fn, mysqlColumnHint(col), opts);
       const width = ((col.flags ?? 0) & MysqlColumnFlag.Zerofill) !== 0 ? (col.columnLength ?? 0) : 0;
       if (width > 1) return (v) => zeroFill(dropNegativeZero(m(v) ?? ZERO), width);
       return (v) => dropNegativeZero(m(v) ?? ZERO);
@@ -243,49 +226,28 @@ export function compileMysqlTextMask(fn: MaskFunction, col: MysqlColumnType, opt
  * payload can be longer than the old one: the engine frames it (16 MiB continuation packets).
  */
 export function rewriteMysqlTextRow(payload: Buffer, columnCount: number, maskers: readonly (ValueMasker | null | undefined)[]): Buffer | null {
-  let o = 0;
-  let parts: (Buffer | null)[] | undefined;
-  const starts: number[] = [];
+  const fields = tryMysqlScan(() => scanTextRow(payload, columnCount, scratch));
+  if (!fields) return null;
+  let changed: (Buffer | null)[] | undefined;
   for (let i = 0; i < columnCount; i++) {
-    starts.push(o);
-    if (o >= payload.length) return null;
-    if (payload[o] === LENENC_NULL) {
-      o++;
-      continue;
-    }
-    const len = readLenenc(payload, o);
-    if (!len || len[1] + len[0] > payload.length) return null;
-    const from = len[1];
-    const to = from + len[0];
     const m = maskers[i];
-    if (m) {
-      const value = payload.subarray(from, to);
-      const out = m(value);
-      if (out !== value) {
-        parts ??= [];
-        parts[i] = out;
-      }
-    }
-    o = to;
+    const value = m ? fields.valueOf(payload, i) : null;
+    if (!m || value === null) continue;
+    const out = m(value);
+    if (out !== value) (changed ??= [])[i] = out;
   }
-  if (o !== payload.length) return null;
-  if (!parts) return payload;
-  starts.push(o);
-  let size = 0;
-  for (let i = 0; i < columnCount; i++) {
-    const p = parts[i];
-    size += p === undefined ? starts[i + 1]! - starts[i]! : p === null ? 1 : lenencSize(p.length) + p.length;
+  return changed ? rebuildTextRow(payload, fields, changed) : payload;
+}
+
+/** The rows' offsets, reused from row to row (rewriting is synchronous and maskers never rewrite rows). */
+const scratch = new RowFields();
+
+/** What a wire-mysql scan returns, or undefined when it finds the bytes malformed (ProtocolError). */
+export function tryMysqlScan<T>(scan: () => T): T | undefined {
+  try {
+    return scan();
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined;
+    throw e;
   }
-  const out = Buffer.allocUnsafe(size);
-  let w = 0;
-  for (let i = 0; i < columnCount; i++) {
-    const p = parts[i];
-    if (p === undefined) w += payload.copy(out, w, starts[i]!, starts[i + 1]!);
-    else if (p === null) out[w++] = LENENC_NULL;
-    else {
-      w = writeLenenc(out, w, p.length);
-      w += p.copy(out, w);
-    }
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
-import { MysqlType, TypeHint, mysqlTypeHint, pgTypeHint, resolvePgTypeHint, type PgTypeInfo } from './type-hint.js';
+import { MysqlType, mysqlTypeHint } from './mysql-column.js';
+import { TypeHint, pgTypeHint, resolvePgTypeHint, type PgTypeInfo } from './type-hint.js';
 
 describe('type hints', () => {
   it.each([

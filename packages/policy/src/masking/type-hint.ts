@@ -1,6 +1,7 @@
 /**
  * What a masked value has to look like afterwards so the client driver still decodes it: one hint
- * per wire type family, from a Postgres type OID or a MySQL column type.
+ * per wire type family, from a Postgres type OID or a MySQL column type (`mysqlColumnHint`,
+ * mysql-column.ts).
  *
  * Text values of every hint are the Postgres text output format (DateStyle ISO, bytea_output hex)
  * or the MySQL text protocol; {@link compilePgBinaryMask} covers the Postgres binary format.
@@ -175,99 +176,4 @@ export function resolvePgTypeHint(oid: number, format: number, lookup: (oid: num
     return TypeHint.Unknown;
   }
   return TypeHint.Unknown;
-}
-
-/** MySQL column types (`enum_field_types`, the column definition's type byte). */
-export const enum MysqlType {
-  Decimal = 0x00,
-  Tiny = 0x01,
-  Short = 0x02,
-  Long = 0x03,
-  Float = 0x04,
-  Double = 0x05,
-  Null = 0x06,
-  Timestamp = 0x07,
-  LongLong = 0x08,
-  Int24 = 0x09,
-  Date = 0x0a,
-  Time = 0x0b,
-  DateTime = 0x0c,
-  Year = 0x0d,
-  NewDate = 0x0e,
-  VarChar = 0x0f,
-  Bit = 0x10,
-  Timestamp2 = 0x11,
-  DateTime2 = 0x12,
-  Time2 = 0x13,
-  TypedArray = 0x14,
-  Vector = 0xf2,
-  Invalid = 0xf3,
-  Bool = 0xf4,
-  Json = 0xf5,
-  NewDecimal = 0xf6,
-  Enum = 0xf7,
-  Set = 0xf8,
-  TinyBlob = 0xf9,
-  MediumBlob = 0xfa,
-  LongBlob = 0xfb,
-  Blob = 0xfc,
-  VarString = 0xfd,
-  String = 0xfe,
-  Geometry = 0xff,
-}
-
-/**
- * The hint for a MySQL column type. Integer hints cover the signed and the unsigned column alike:
- * masked integers are never negative and stay below the signed maximum.
- */
-export function mysqlTypeHint(type: number): TypeHint {
-  switch (type) {
-    case MysqlType.Decimal:
-    case MysqlType.NewDecimal:
-      return TypeHint.Numeric;
-    case MysqlType.Tiny:
-    case MysqlType.Bool:
-      return TypeHint.Int1;
-    case MysqlType.Short:
-      return TypeHint.Int2;
-    case MysqlType.Int24:
-      return TypeHint.Int3;
-    case MysqlType.Long:
-      return TypeHint.Int4;
-    case MysqlType.LongLong:
-      return TypeHint.Int8;
-    case MysqlType.Float:
-      return TypeHint.Float4;
-    case MysqlType.Double:
-      return TypeHint.Float8;
-    case MysqlType.Timestamp:
-    case MysqlType.DateTime:
-    case MysqlType.Timestamp2:
-    case MysqlType.DateTime2:
-      return TypeHint.Timestamp;
-    case MysqlType.Date:
-    case MysqlType.NewDate:
-      return TypeHint.Date;
-    case MysqlType.Time:
-    case MysqlType.Time2:
-      return TypeHint.Time;
-    case MysqlType.Year:
-      return TypeHint.Year;
-    case MysqlType.Bit:
-      return TypeHint.BitBytes;
-    case MysqlType.Json:
-      return TypeHint.Json;
-    case MysqlType.VarChar:
-    case MysqlType.Enum:
-    case MysqlType.Set:
-    case MysqlType.TinyBlob:
-    case MysqlType.MediumBlob:
-    case MysqlType.LongBlob:
-    case MysqlType.Blob:
-    case MysqlType.VarString:
-    case MysqlType.String:
-      return TypeHint.Text;
-    default:
-      return TypeHint.Unknown;
-  }
 }
