@@ -71,8 +71,9 @@ export class PolicyDecider implements Decider {
     if (!analysis.ok && analysis.failure.kind !== 'empty') this.onAnalysisFailure?.(msg.dialect, analysis.failure.kind);
     const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
     if (j.decision.kind === 'allow' && analysis.ok && policy.masks.length > 0) {
-      // masking can refuse what the rules allow: masked columns in predicates, COPY of masked data to a file or program
-      const refusal = this.masksFor(who)?.refusal(analysis.statements);
+      // masking can refuse what the rules allow: masked columns in predicates, COPY of masked data to a file or program,
+      // planner statistics (sample values of columns)
+      const refusal = this.masksFor(who)?.refusal(analysis.statements, msg.dialect);
       if (refusal) return { ...j, decision: { kind: 'deny', ruleId: refusal.ruleId, reason: refusal.reason }, analysis };
     }
     return { ...j, analysis };

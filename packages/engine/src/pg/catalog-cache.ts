@@ -17,6 +17,17 @@ export interface Relation {
   columnTypes?: Map<number, number>;
   /** for views and materialized views: the definition (every name schema-qualified), to follow column lineage */
   viewDefinition?: string;
+  /**
+   * the tables it inherits from or is a partition of, nearest first, recursively (pg_inherits: a
+   * partition of a partition has both). Mask rules name tables: a column of a relation is masked when
+   * the same column of any ancestor is (see {@link relationNames}).
+   */
+  ancestors?: readonly { schema: string; name: string }[];
+}
+
+/** A relation's own name and its ancestors' names: every name a mask rule may give its columns. */
+export function relationNames(rel: Relation): { schema: string; name: string }[] {
+  return [{ schema: rel.schema, name: rel.name }, ...(rel.ancestors ?? [])];
 }
 
 /** A quoted, schema-qualified (when given) relation name for to_regclass. */
@@ -32,9 +43,19 @@ function regclassText(schema: string | undefined, table: string): string {
  */
 const catalogSql = (oids: readonly number[]): string => `BEGIN READ ONLY; SET LOCAL search_path TO ''; SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind::text AS relkind,
        a.attnum::int AS attnum, a.attname AS column, a.atttypid::int8 AS typeoid,
-       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) END AS viewdef,
+       anc.names AS ancestors
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  LEFT JOIN LATERAL (
+    WITH RECURSIVE up(relid, depth) AS (
+        SELECT i.inhparent, 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+      UNION
+        SELECT i.inhparent, up.depth + 1 FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid = up.relid WHERE up.depth < 64
+    )
+    SELECT pg_catalog.json_agg(pg_catalog.json_build_array(pn.nspname, pc.relname) ORDER BY up.depth, pc.oid) AS names
+      FROM up JOIN pg_catalog.pg_class pc ON pc.oid = up.relid JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+  ) anc ON true
   JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE c.oid = ANY('{${oids.map((o) => Math.trunc(o) >>> 0).join(',')}}'::pg_catalog.oid[]); COMMIT`;
 
@@ -255,7 +276,7 @@ export class PgCatalog {
   private async fetch(oids: number[]): Promise<void> {
     this.lookups++;
     const c = await this.connection();
-    type Row = { oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; typeoid: string; viewdef: string | null };
+    type Row = { oid: string; schema: string; name: string; relkind: string; attnum: number; column: string; typeoid: string; viewdef: string | null; ancestors: unknown };
     let results: pg.QueryResult<Row>[];
     try {
       results = (await c.query(catalogSql(oids))) as unknown as pg.QueryResult<Row>[];
@@ -274,6 +295,7 @@ export class PgCatalog {
       if (!rel) {
         rel = { oid, schema: row.schema, name: row.name, relkind: row.relkind, columns: new Map(), columnTypes: new Map() };
         if (row.viewdef !== null) rel.viewDefinition = row.viewdef;
+        if (row.ancestors !== null) rel.ancestors = parseAncestors(row.ancestors);
         found.set(oid, rel);
       }
       rel.columns.set(row.attnum, row.column);
@@ -287,4 +309,14 @@ export class PgCatalog {
     this.client = null;
     await c?.end().catch(() => {});
   }
+}
+
+/** The ancestors column: a JSON array of [schema, name] pairs (pg parses json); anything else is a broken catalog answer. */
+function parseAncestors(v: unknown): { schema: string; name: string }[] {
+  const list: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  if (!Array.isArray(list)) throw new Error('catalog returned unreadable ancestors');
+  return list.map((p: unknown) => {
+    if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'string') throw new Error('catalog returned unreadable ancestors');
+    return { schema: p[0], name: p[1] };
+  });
 }

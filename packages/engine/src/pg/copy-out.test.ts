@@ -39,13 +39,16 @@ const ROWS: Row[] = [
 interface Harness {
   host: CopyHost;
   failed: number;
+  refused: number;
+  /** what moreAfter answers */
+  more: boolean;
   invalidated: number;
   masked: Map<string, number>;
   pending: Promise<void> | null;
 }
 
 function harness(describe: () => Promise<FieldDescription[]> = () => Promise.resolve(FIELDS)): Harness {
-  const h: Harness = { failed: 0, invalidated: 0, masked: new Map(), pending: null, host: undefined as unknown as CopyHost };
+  const h: Harness = { failed: 0, refused: 0, more: false, invalidated: 0, masked: new Map(), pending: null, host: undefined as unknown as CopyHost };
   const catalog = {
     describe,
     peek: () => undefined,
@@ -73,6 +76,10 @@ function harness(describe: () => Promise<FieldDescription[]> = () => Promise.res
     violation: (msg) => {
       throw new Error(msg);
     },
+    refused: () => {
+      h.refused++;
+    },
+    moreAfter: () => h.more,
   };
   return h;
 }
@@ -300,6 +307,35 @@ describe('PgCopyOut: fail closed', () => {
     const h = harness();
     const { error } = await refusedAtStart(h, copyOutResponse(false, 3), statement(options));
     expect(message(error)).toMatch(re);
+  });
+
+  it('an in-band refusal is reported (counted as blocked); with more of its request still to run, the session ends instead', async () => {
+    let h = harness();
+    await refusedAtStart(h, copyOutResponse(false, 4), statement({}));
+    expect(h.refused).toBe(1);
+    h = harness();
+    h.more = true;
+    await expect(refusedAtStart(h, copyOutResponse(false, 4), statement({}))).rejects.toThrow(/later statements of its request still run/);
+  });
+
+  it('planned at the decision point: prepare + precheck refuse before sending, and the CopyOutResponse uses the columns found', async () => {
+    let describes = 0;
+    const h = harness(() => {
+      describes++;
+      return Promise.resolve(FIELDS);
+    });
+    const copy = new PgCopyOut(h.host, 1 << 16);
+    const ok = statement({});
+    const bad = statement({ encoding: 'LATIN1' });
+    expect(copy.copiesToPlan([ok, bad, emptyFacts('select', 'SelectStmt')])).toEqual([ok, bad]);
+    expect(copy.precheck(ok)).toBe('unprepared');
+    await copy.prepare([ok, bad]);
+    expect(copy.precheck(ok)).toBeUndefined();
+    expect(copy.precheck(bad)).toMatchObject({ reason: expect.stringMatching(/^COPY refused: .*ENCODING/) as unknown });
+    expect(describes).toBe(2);
+    // the answer of the prepared COPY needs no second lookup
+    expect(copy.onCopyOutResponse(copyOutResponse(false, 3), ok)).toBe(FrameAction.Forward);
+    expect(describes).toBe(2);
   });
 
   it('after a refusal the rest of the answer is dropped up to ReadyForQuery; notices still pass', async () => {

@@ -14,11 +14,19 @@
  * the same format; a message whose rows all pass unchanged is forwarded as its own bytes, and a
  * COPY with nothing to mask is not parsed at all.
  *
- * Anything that cannot be planned with certainty (columns not found, a query that does not describe,
- * a count mismatch, a format or option the masker cannot honour, malformed data) refuses the COPY
- * in-band: the client gets an ErrorResponse (42501) in place of the CopyOutResponse (or of the rest
- * of the data), and everything the upstream still sends for that request is dropped up to its
- * ReadyForQuery. Nothing unmasked is passed.
+ * The planning is done first at the decision point, before the statement is sent (`prepare` and
+ * `precheck`, the client's stream paused meanwhile): a COPY whose columns cannot be found or described,
+ * or whose format or options the masker cannot honour, is denied there like any policy denial, so
+ * nothing of its request runs (a `COPY ...; DELETE ...` batch does not run the DELETE). The columns
+ * found are kept for the CopyOutResponse.
+ *
+ * What can only be seen in the answer (a column count that does not match the plan, a catalog entry
+ * that expired, malformed data) refuses the COPY in-band: the client gets an ErrorResponse (42501) in
+ * place of the CopyOutResponse (or of the rest of the data), and everything the upstream still sends
+ * for that request is dropped up to its ReadyForQuery. If other statements of the same request would
+ * still run after it (a later statement of a simple query, a later Execute before Sync), the client
+ * would be told the request failed while they commit: the session ends instead. Nothing unmasked is
+ * passed.
  */
 import type { ColumnRef, CopyFacts, OutputColumn, StatementFacts } from '@sqlwarden/sql';
 import { UNCERTAIN_RULE, type ColumnOrigin, type MaskSet, type ResultPlan, type TypeHint } from '@sqlwarden/policy';
@@ -64,7 +72,22 @@ export interface CopyHost {
   uncertain(n: number): void;
   /** ends the session (MaskingViolation) */
   violation(message: string): never;
+  /** a COPY was refused in-band (counted and logged like a policy denial) */
+  refused(ruleId: string, reason: string): void;
+  /** whether more of the COPY's request may still run on the upstream after it (later statements or Executes before Sync) */
+  moreAfter(): boolean;
 }
+
+/** Why a COPY is refused. */
+export interface CopyRefusal {
+  ruleId: string;
+  reason: string;
+}
+
+type CopyPlan =
+  | { ok: false; ruleId: string; reason: string }
+  /** format null: nothing to mask, the data passes as it is */
+  | { ok: true; fields: FieldDescription[]; plan: ResultPlan; known: boolean; formatName: string; format: CopyFormat | null };
 
 type Described = { ok: true; fields: FieldDescription[] } | { ok: false; ruleId: string; reason: string };
 
@@ -98,6 +121,8 @@ export class PgCopyOut {
   private runEnd = -1;
   /** the message's only row, rewritten into a whole CopyData message */
   private whole: Buffer | null = null;
+  /** columns worked out at the decision point, for the CopyOutResponse of the same statement */
+  private readonly prepared = new WeakMap<StatementFacts, Described>();
 
   constructor(
     private readonly host: CopyHost,
@@ -124,6 +149,12 @@ export class PgCopyOut {
     }
     const copy = statement?.kind === 'copy' ? statement.copy : undefined;
     if (!statement || !copy || copy.direction !== 'to') return this.refuse(UNCERTAIN_RULE, 'sqlwarden could not tell which statement this COPY answers, so its rows cannot be masked');
+    const prepared = this.prepared.get(statement);
+    if (prepared) {
+      // planned at the decision point: the catalog was asked then
+      this.prepared.delete(statement);
+      return this.start(frame, statement, prepared);
+    }
     this.state = State.Planning;
     this.host.waitFor(
       this.describe(statement, copy).then(
@@ -194,6 +225,65 @@ export class PgCopyOut {
 
   // ---- planning -----------------------------------------------------------------------------
 
+  /** The COPY ... TO STDOUT statements among these whose rows masking must plan (none when nothing is masked). */
+  copiesToPlan(statements: readonly StatementFacts[]): StatementFacts[] {
+    const masks = this.host.masks();
+    if (!masks.hasColumnRules && !masks.hasDetectors) return [];
+    return statements.filter((s) => s.kind === 'copy' && s.copy?.direction === 'to' && s.copy.stdio);
+  }
+
+  /** At the decision point: works out these COPYs' columns (kept for their CopyOutResponse); never rejects. */
+  async prepare(statements: readonly StatementFacts[]): Promise<void> {
+    for (const s of statements) {
+      let d: Described;
+      try {
+        d = await this.describe(s, s.copy!);
+      } catch (err) {
+        d = { ok: false, ruleId: UNCERTAIN_RULE, reason: `its columns could not be determined (${errorMessage(err)})` };
+      }
+      this.prepared.set(s, d);
+    }
+  }
+
+  /**
+   * At the decision point, after `prepare`: why this COPY would be refused (undefined: it can be
+   * masked, or passes; 'unprepared': its columns were not worked out).
+   */
+  precheck(statement: StatementFacts): CopyRefusal | undefined | 'unprepared' {
+    const d = this.prepared.get(statement);
+    const copy = statement.copy;
+    if (!d || !copy) return 'unprepared';
+    const p = this.planCopy(statement, copy, d, (copy.options?.format ?? 'text') === 'binary', false);
+    if (p.ok) return undefined;
+    this.prepared.delete(statement);
+    return { ruleId: p.ruleId, reason: `COPY refused: ${p.reason}` };
+  }
+
+  /** The plan of a COPY whose columns are `d`, in binary or text/CSV, or why it cannot be masked. */
+  private planCopy(statement: StatementFacts, copy: CopyFacts, d: Described, binary: boolean, count: boolean): CopyPlan {
+    if (!d.ok) return d;
+    const opts = copy.options ?? {};
+    const formatName = opts.format ?? 'text';
+    const known = formatName === 'text' || formatName === 'csv' || formatName === 'binary';
+    const code = binary ? 1 : 0;
+    const fields = d.fields;
+    const origins = this.origins(fields, statement);
+    const plan = this.host.masks().plan(
+      origins,
+      fields.map((f) => this.host.typeHint(f.typeOid, code)),
+      fields.map(() => code),
+    );
+    if (count && plan.uncertain > 0) this.host.uncertain(plan.uncertain);
+    if (!known) {
+      if (plan.any) return { ok: false, ruleId: this.firstRule(plan), reason: `COPY ... (FORMAT ${formatName}) cannot be masked; use text, csv or binary` };
+      return { ok: true, fields, plan, known, formatName, format: null };
+    }
+    if (!plan.any) return { ok: true, fields, plan, known, formatName, format: null };
+    const format = copyFormat(formatName, opts, fields, plan);
+    if (typeof format === 'string') return { ok: false, ruleId: this.firstRule(plan), reason: format };
+    return { ok: true, fields, plan, known, formatName, format };
+  }
+
   /** The COPY's columns: from the catalog for a table, by describing the query for COPY (query). */
   private async describe(statement: StatementFacts, copy: CopyFacts): Promise<Described> {
     const catalog = this.host.catalog;
@@ -263,38 +353,21 @@ export class PgCopyOut {
     if (!statement || !copy) return this.refuse(UNCERTAIN_RULE, 'sqlwarden could not tell which statement this COPY answers');
     const response = decodeCopyResponse(frame);
     const binary = response.format === 1;
-    const opts = copy.options ?? {};
-    const formatName = opts.format ?? 'text';
-    const known = formatName === 'text' || formatName === 'csv' || formatName === 'binary';
-    const code = binary ? 1 : 0;
-    const fields = d.fields;
-    const origins = this.origins(fields, statement);
-    const plan = this.host.masks().plan(
-      origins,
-      fields.map((f) => this.host.typeHint(f.typeOid, code)),
-      fields.map(() => code),
-    );
-    if (plan.uncertain > 0) this.host.uncertain(plan.uncertain);
-    if (!known) {
-      if (plan.any) return this.refuse(this.firstRule(plan), `COPY ... (FORMAT ${formatName}) cannot be masked; use text, csv or binary`);
-      this.state = State.Pass;
-      return FrameAction.Forward;
-    }
-    if ((formatName === 'binary') !== binary || response.columnFormats.length !== fields.length) {
+    const p = this.planCopy(statement, copy, d, binary, true);
+    if (!p.ok) return this.refuse(p.ruleId, p.reason);
+    if (p.known && ((p.formatName === 'binary') !== binary || response.columnFormats.length !== p.fields.length)) {
       // the catalog may be stale (the table changed): ask again next time
       this.host.catalog.invalidate();
-      return this.refuse(UNCERTAIN_RULE, `its ${response.columnFormats.length} columns do not match the ${fields.length} sqlwarden found, so they cannot be masked`);
+      return this.refuse(UNCERTAIN_RULE, `its ${response.columnFormats.length} columns do not match the ${p.fields.length} sqlwarden found, so they cannot be masked`);
     }
-    if (!plan.any) {
+    if (!p.format) {
       this.state = State.Pass;
       return FrameAction.Forward;
     }
-    const format = copyFormat(formatName, opts, fields, plan);
-    if (typeof format === 'string') return this.refuse(this.firstRule(plan), format);
-    this.plan = plan;
-    this.format = format;
-    this.fieldsOut = new Array<Buffer | undefined>(fields.length).fill(undefined);
-    this.reader = new CopyRowReader(format, fields.length, this.maxRowBytes);
+    this.plan = p.plan;
+    this.format = p.format;
+    this.fieldsOut = new Array<Buffer | undefined>(p.fields.length).fill(undefined);
+    this.reader = new CopyRowReader(p.format, p.fields.length, this.maxRowBytes);
     this.state = State.Mask;
     return FrameAction.Forward;
   }
@@ -305,6 +378,9 @@ export class PgCopyOut {
 
   /** The request fails: an ErrorResponse now, and the rest of the upstream's answer is dropped. */
   private refuse(ruleId: string, reason: string): Buffer {
+    // later statements of the request would run (and commit) while the client hears it failed
+    if (this.host.moreAfter()) this.host.violation(`a COPY could not be masked (${reason}) while later statements of its request still run`);
+    this.host.refused(ruleId, `COPY refused: ${reason}`);
     this.reset();
     this.state = State.Discard;
     this.host.failed();

@@ -8,7 +8,8 @@
  * cleaned when the statement could have carried one:
  *
  * - it reads or writes a relation with a masked column (by the catalog's columns; a view counts with
- *   everything its definition reads, WHERE included, followed through views of views);
+ *   everything its definition reads, WHERE included, followed through views of views; a partition or
+ *   inheritance child with its ancestors' names; the planner statistics count as masked);
  * - the error names a masked column or a relation with one (its schema/table/column fields);
  * - the error arose inside function code (it has a context), or the statement calls a function that
  *   is not a built-in computing from its arguments alone (its body can read anything);
@@ -18,9 +19,9 @@
  *
  * Anything else — a statement over unmasked tables only — keeps the server's text.
  */
-import type { MaskSet } from '@sqlwarden/policy';
+import { isStatisticsRelation, type MaskSet } from '@sqlwarden/policy';
 import { readsOnlyItsArguments, type Analysis, type ColumnRef, type LineageTable, type StatementFacts } from '@sqlwarden/sql';
-import type { Relation } from './catalog-cache.js';
+import { relationNames, type Relation } from './catalog-cache.js';
 
 /** What the error scope needs of the catalog (PgCatalog). */
 export interface ErrorCatalog {
@@ -159,8 +160,11 @@ export class ErrorScope {
     // not visible to the catalog connection: a temporary relation, or one created in an open transaction
     if (rel === null) return true;
     const columns: ColumnRef[] = [];
+    // planner statistics carry sample values of any column
+    if (rel.schema === 'pg_catalog' && isStatisticsRelation(rel.schema, rel.name)) return true;
     for (const column of rel.columns.values()) {
-      columns.push({ schema: rel.schema, table: rel.name, column });
+      // a partition or inheritance child: its ancestors' rules hold for its columns
+      for (const r of relationNames(rel)) columns.push({ schema: r.schema, table: r.name, column });
       if (rel.schema !== schema || rel.name !== table) columns.push({ schema, table, column });
     }
     if (w.masks.ruleForOrigin({ columns, wholeRow: [] })) return true;

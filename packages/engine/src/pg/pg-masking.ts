@@ -23,7 +23,7 @@ import {
   type OutputColumn,
   type StatementFacts,
 } from '@sqlwarden/sql';
-import { pgTypeHint, redactSpans, resolvePgTypeHint, ALL_DETECTORS, MaskSet, TypeHint, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
+import { isStatisticsRelation, pgTypeHint, redactSpans, resolvePgTypeHint, ALL_DETECTORS, MaskSet, TypeHint, UNCERTAIN_RULE, type ColumnOrigin, type ResultPlan } from '@sqlwarden/policy';
 import {
   Backend,
   Frontend,
@@ -37,7 +37,7 @@ import {
   rewriteDataRow,
   type FieldDescription,
 } from '@sqlwarden/wire-pg';
-import type { PgCatalog, Relation } from './catalog-cache.js';
+import { relationNames, type PgCatalog, type Relation } from './catalog-cache.js';
 import { ErrorScope } from './error-scope.js';
 import { ResultTracker, type ResultColumns } from './result-tracker.js';
 import { PgCopyOut, type CopyHost } from './copy-out.js';
@@ -50,7 +50,12 @@ export interface MaskingCounters {
   masked(ruleId: string, n: number): void;
   /** columns masked because their origin was not known */
   uncertain(n: number): void;
+  /** a COPY refused in-band, after its request was sent (counted and logged like a policy denial) */
+  refused(ruleId: string, reason: string): void;
 }
+
+/** The decision point's verdict on a request's COPY ... TO STDOUT statements. */
+export type CopyVerdict = { kind: 'ok' } | { kind: 'deny'; ruleId: string; reason: string } | { kind: 'load'; done: Promise<void> };
 
 /** view lineage and name expansion stop here (views of views of ...): deeper → unknown → masked */
 const MAX_VIEW_DEPTH = 8;
@@ -381,8 +386,10 @@ export class PgMasking {
   private origins(fields: readonly FieldDescription[], statement: StatementFacts | undefined): ColumnOrigin[] {
     const lineage = alignLineage(fields, statement?.outputColumns, (oid) => this.catalog.peek(oid));
     return fields.map((f, i) => {
-      if (f.tableOid !== 0) return this.directOrigin(f.tableOid, f.attnum);
-      return this.fromLineage(lineage[i], 0);
+      const o = f.tableOid !== 0 ? this.directOrigin(f.tableOid, f.attnum) : this.fromLineage(lineage[i], 0);
+      // planner statistics (through a view over them): sample values of any column, origin unknown
+      if (o && (o.columns.some((c) => isStatisticsRelation(c.schema, c.table)) || o.wholeRow.some((t) => isStatisticsRelation(t.schema, t.table)))) return null;
+      return o;
     });
   }
 
@@ -397,10 +404,11 @@ export class PgMasking {
     if (!rel) return null;
     const column = rel.columns.get(attnum);
     if (column === undefined) return null;
-    const own: ColumnRef = { schema: rel.schema, table: rel.name, column };
-    if (!rel.viewDefinition) return { columns: [own], wholeRow: [], direct: true };
+    // a partition's or inheritance child's column is also its ancestors' column of that name
+    const own: ColumnRef[] = relationNames(rel).map((r) => ({ schema: r.schema, table: r.name, column }));
+    if (!rel.viewDefinition) return { columns: own, wholeRow: [], direct: true };
     const sub = this.viewColumnOrigin(rel, column, 0);
-    return sub && { columns: [own, ...sub.columns], wholeRow: sub.wholeRow, direct: sub.direct === true };
+    return sub && { columns: [...own, ...sub.columns], wholeRow: sub.wholeRow, direct: sub.direct === true };
   }
 
   /**
@@ -418,6 +426,7 @@ export class PgMasking {
       columns.push(c);
       if (!rel) continue;
       if (rel.schema !== c.schema || rel.name !== c.table) columns.push({ schema: rel.schema, table: rel.name, column: c.column });
+      for (const a of rel.ancestors ?? []) columns.push({ schema: a.schema, table: a.name, column: c.column });
       if (rel.viewDefinition) {
         const sub = this.viewColumnOrigin(rel, c.column, depth);
         if (!sub) return null;
@@ -435,7 +444,7 @@ export class PgMasking {
       }
       // the catalog knows the table's columns: the whole row is exactly those (rules name columns)
       for (const name of rel.columns.values()) {
-        columns.push({ schema: rel.schema, table: rel.name, column: name });
+        for (const r of relationNames(rel)) columns.push({ schema: r.schema, table: r.name, column: name });
         if (t.schema !== rel.schema || t.table !== rel.name) columns.push({ schema: t.schema, table: t.table, column: name });
       }
       if (rel.viewDefinition) {
@@ -449,6 +458,23 @@ export class PgMasking {
       }
     }
     return { columns, wholeRow, direct };
+  }
+
+  /**
+   * At the decision point, for statements about to be sent: each COPY ... TO STDOUT among them is
+   * planned before it runs (see copy-out.ts), and one that could not be masked is denied there, so
+   * nothing of its request runs. `mayLoad` false: the catalog was just asked, what is missing is denied.
+   */
+  checkCopies(statements: readonly StatementFacts[], mayLoad: boolean): CopyVerdict {
+    const copies = this.copyOut.copiesToPlan(statements);
+    if (copies.length === 0) return { kind: 'ok' };
+    if (mayLoad) return { kind: 'load', done: this.copyOut.prepare(copies) };
+    for (const s of copies) {
+      const r = this.copyOut.precheck(s);
+      if (r === 'unprepared') return { kind: 'deny', ruleId: UNCERTAIN_RULE, reason: 'COPY refused: its columns could not be determined' };
+      if (r) return { kind: 'deny', ruleId: r.ruleId, reason: r.reason };
+    }
+    return { kind: 'ok' };
   }
 
   /** Loads relations and whatever views they lead to (for the predicate check at the decision point). */
@@ -488,6 +514,8 @@ export class PgMasking {
       violation: (message) => {
         throw new MaskingViolation(message);
       },
+      refused: (ruleId, reason) => this.counters.refused(ruleId, reason),
+      moreAfter: () => this.tracker.moreAfter((statements) => statements.length),
     };
   }
 

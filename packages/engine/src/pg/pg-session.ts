@@ -141,6 +141,8 @@ export class PgSession implements LiveSession {
   private predicateViews: PredicateViews | null = null;
   /** the client frame offered again after the catalog answered for its predicates: no second lookup */
   private predicatesLoaded = false;
+  /** the same, after its COPY statements were planned */
+  private copiesLoaded = false;
   txStatus = 0x49;
 
   constructor(
@@ -488,12 +490,16 @@ export class PgSession implements LiveSession {
     const principal = this.principal;
     if (!principal) throw new ProtocolError('statement before login completed');
     const decider = this.deps.decider;
+    // a frame offered again after a catalog load at the decision point: what is still unknown is refused
     const predicatesLoaded = this.predicatesLoaded;
-    this.predicatesLoaded = false;
+    const copiesLoaded = this.copiesLoaded;
     let decision: Decision;
     let analysis: Analysis | undefined;
     try {
-      if (!this.syncMasks(decider.masksFor?.(principal) ?? null)) return FrameAction.Drop;
+      if (!this.syncMasks(decider.masksFor?.(principal) ?? null)) {
+        this.predicatesLoaded = this.copiesLoaded = false;
+        return FrameAction.Drop;
+      }
       if (decider.judgeMessage) {
         const j = decider.judgeMessage({ dialect: 'postgres', carrier, sql }, principal);
         decision = j.decision;
@@ -503,7 +509,20 @@ export class PgSession implements LiveSession {
         // predicates over view columns: followed to the masked columns they may come from (catalog)
         const v = this.predicateViews.check(analysis.statements, this.masking.masks, !predicatesLoaded);
         if (v.kind === 'load') {
-          this.waitForPredicates(v.done);
+          this.waitForPredicates(v.done, () => {
+            this.predicatesLoaded = true;
+          });
+          return FrameAction.Pause;
+        }
+        if (v.kind === 'deny') decision = { kind: 'deny', ruleId: v.ruleId, reason: v.reason };
+      }
+      if (decision.kind === 'allow' && analysis?.ok && this.masking) {
+        // COPY ... TO STDOUT: planned before it is sent, refused here when it could not be masked
+        const v = this.masking.checkCopies(analysis.statements, !copiesLoaded);
+        if (v.kind === 'load') {
+          this.waitForPredicates(v.done, () => {
+            this.copiesLoaded = true;
+          });
           return FrameAction.Pause;
         }
         if (v.kind === 'deny') decision = { kind: 'deny', ruleId: v.ruleId, reason: v.reason };
@@ -512,6 +531,7 @@ export class PgSession implements LiveSession {
       this.deps.log.error('decision failed', { session: this.id, err });
       decision = { kind: 'deny' as const, ruleId: 'internal-error', reason: 'the statement could not be judged, so it was not run' };
     }
+    this.predicatesLoaded = this.copiesLoaded = false;
     const masking = this.masking;
     if (masking) {
       const statements = decision.kind === 'allow' && analysis?.ok ? analysis.statements : undefined;
@@ -563,6 +583,11 @@ export class PgSession implements LiveSession {
     const counters: MaskingCounters = {
       masked: (rule, n) => metrics.maskedValues.labels('postgres', safeRuleId(rule)).inc(n),
       uncertain: (n) => metrics.maskUncertain.labels('postgres').inc(n),
+      refused: (ruleId, reason) => {
+        this.countDeny?.inc();
+        metrics.blocked.labels('postgres', safeRuleId(ruleId), metrics.agentLabel(this.principal?.agent ?? '')).inc();
+        this.deps.log.info('statement denied', { session: this.id, agent: this.principal?.agent, rule: ruleId, reason });
+      },
     };
     const masking = new PgMasking(masks, this.deps.catalog(target), this.deps.analyze, counters, (p) => this.waitForCatalog(p), this.deps.maxMessageBytes);
     this.masking = masking;
@@ -597,13 +622,13 @@ export class PgSession implements LiveSession {
 
   /**
    * The client waits (its frame, paused in the scanner, is judged again afterwards) while the catalog
-   * is asked about the relations a statement's predicates use.
+   * is asked about the relations a statement's predicates use, or plans its COPY statements.
    */
-  private waitForPredicates(p: Promise<void>): void {
+  private waitForPredicates(p: Promise<void>, loaded: () => void): void {
     this.client.pause();
     const resume = (): void => {
       if (this.phase === Phase.Closed) return;
-      this.predicatesLoaded = true;
+      loaded();
       const up = this.upstream;
       up?.cork();
       try {

@@ -8,6 +8,9 @@
  * column is followed through the view's definition (views of views too) to the columns its value
  * comes from, and the statement is refused when one of them is a deny_in_predicates column.
  *
+ * A partition or inheritance child counts with its ancestors' names (a rule on `customers.ssn` holds
+ * for `customers_2024.ssn`), by the catalog's pg_inherits.
+ *
  * Only the agent's predicates count: a view's own WHERE was written by whoever created the view.
  * Whatever cannot be resolved — a catalog that does not answer, a relation the catalog connection
  * cannot see (temporary, or created in the session's open transaction), a view whose definition does
@@ -17,7 +20,7 @@
 import type { MaskRule, MaskSet } from '@sqlwarden/policy';
 import type { ColumnOrigin } from '@sqlwarden/policy';
 import type { LineageTable, StatementFacts } from '@sqlwarden/sql';
-import type { Relation } from './catalog-cache.js';
+import { relationNames, type Relation } from './catalog-cache.js';
 
 /** What the predicate check needs of the catalog (PgCatalog). */
 export interface PredicateCatalog {
@@ -108,8 +111,15 @@ export class PredicateViews {
         unresolved ??= `${display(schema, table)} is not a relation sqlwarden's catalog connection can see (a temporary one, or one created in an open transaction)`;
         continue;
       }
-      if (!rel.viewDefinition) continue;
       const names = columns.has('*') ? [...rel.columns.values()] : [...columns];
+      if (rel.ancestors?.length) {
+        // a partition or inheritance child: its columns are its ancestors' columns of the same name
+        for (const column of names) {
+          const rule = masks.predicateRuleForOrigin({ columns: relationNames(rel).map((r) => ({ schema: r.schema, table: r.name, column })), wholeRow: [] });
+          if (rule) return deny(rule, display(schema, table, column));
+        }
+      }
+      if (!rel.viewDefinition) continue;
       for (const column of names) {
         const origin = this.views.viewColumnOrigin(rel, column, 0);
         if (!origin) {

@@ -188,6 +188,22 @@ export class ResultTracker<T> {
     return undefined;
   }
 
+  /**
+   * Whether the upstream may still run more of the current request after the result being answered:
+   * a later statement of the simple Query (`count` of them), or another Execute before the next Sync.
+   * Unknown counts as more.
+   */
+  moreAfter(count: (statement: T) => number): boolean {
+    const p = this.peek();
+    if (p?.kind === 'query') return p.statement === undefined || p.index < count(p.statement) - 1;
+    for (let i = this.head + 1; i < this.pending.length; i++) {
+      const q = this.pending[i]!;
+      if (q.kind === 'sync' || q.kind === 'query') return false;
+      if (q.kind === 'execute') return true;
+    }
+    return false;
+  }
+
   /** ErrorResponse: the failed request and everything before the next Sync are skipped. */
   error(): void {
     this.current = null;

@@ -987,12 +987,41 @@ function redactTokens(value: Buffer, detectors: DetectorSet | readonly Detector[
       }
     }
     if (whole === undefined && spans.length === 0) continue;
-    const masked = whole !== undefined ? (typeof replacement === 'string' ? replacement : replacement(whole, content)) : applySpans(content, spans, replacement);
+    let masked = whole !== undefined ? (typeof replacement === 'string' ? replacement : replacement(whole, content)) : applySpans(content, spans, replacement);
+    // an element of a json[] / jsonb[] array must stay a JSON document (the array's input parses it)
+    if (syntax === PG_ARRAY_SYNTAX && isJsonText(content)) masked = jsonElement(content, whole, masked, detectors, replacement);
     out += text.slice(pos, t.start) + syntax.encode(masked);
     pos = t.end;
     changed = true;
   }
   return changed ? Buffer.from(out + text.slice(pos), 'utf8') : value;
+}
+
+/** true when the text is one JSON document (an element of a text[] may be one too: masked alike, still masked). */
+function isJsonText(text: string): boolean {
+  const c = text.charCodeAt(0);
+  // a JSON document starts with one of `{["-tfn` or a digit (leading white space is allowed)
+  if (!(c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x74 || c === 0x66 || c === 0x6e || c <= 0x20)) return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A JSON array element with a finding, masked as JSON: strings and numbers with findings replaced by
+ * JSON strings (redactSpansJson); a finding across the element's edge, or one the JSON scan does not
+ * see, makes the whole element a JSON string of the replacement.
+ */
+function jsonElement(content: string, whole: Detector | undefined, plain: string, detectors: DetectorSet | readonly Detector[], replacement: SpanReplacement): string {
+  if (whole === undefined) {
+    const src = Buffer.from(content, 'utf8');
+    const out = redactSpansJson(src, detectors, replacement);
+    if (out !== src) return out.toString('utf8');
+  }
+  return JSON.stringify(plain);
 }
 
 /**

@@ -2,6 +2,7 @@ export * from './type-hint.js';
 export * from './hmac-sha256.js';
 export * from './mask-functions.js';
 export * from './pg-binary.js';
+export * from './pg-binary-array.js';
 export * from './detectors.js';
 export * from './planner.js';
 export * from './column-codec.js';

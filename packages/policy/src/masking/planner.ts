@@ -7,7 +7,7 @@
  * compiled per-column maskers. Unknown origins are masked whenever a column rule applies to the
  * session (fail closed); detectors scan every text column, whatever its origin.
  */
-import type { ColumnRef, LineageTable, StatementFacts } from '@sqlwarden/sql';
+import type { ColumnRef, Dialect, LineageTable, StatementFacts } from '@sqlwarden/sql';
 import type { Principal } from '../decision.js';
 import { whoMatches } from '../evaluate.js';
 import { compileGlob, type Glob } from '../glob.js';
@@ -16,8 +16,35 @@ import { DetectorSet, redactSpansBuffer, redactSpansJson, redactSpansPgArray, ty
 import { HmacSha256 } from './hmac-sha256.js';
 import { compileMask, DEFAULT_REPLACEMENT, maskValue, type MaskOptions, type ValueMasker } from './mask-functions.js';
 import { compilePgBinaryMask } from './pg-binary.js';
+import { binaryArrayDetector } from './pg-binary-array.js';
 import { wireFormatKey, type WireFormat } from './column-codec.js';
 import { TypeHint } from './type-hint.js';
+
+/**
+ * Relations that hold sample values of other tables' columns: the planner statistics (ANALYZE's most
+ * common values, histogram bounds, extended statistics' MCV lists, expression statistics). Their rows
+ * name a column (`attname`) but carry its values in `anyarray` columns that no mask can be traced to,
+ * and filtering on them would bypass deny_in_predicates; while masks apply, statements reading them are
+ * refused (see {@link MaskSet.refusal}). `pg_statistic_ext` (the statistics' definitions, which `\d`
+ * reads) holds no values and stays available.
+ */
+export const PG_STATISTICS_RELATIONS: ReadonlySet<string> = new Set(['pg_stats', 'pg_stats_ext', 'pg_stats_ext_exprs', 'pg_statistic', 'pg_statistic_ext_data']);
+/** Functions that print statistics' values (`pg_mcv_list_items(stxdmcv)`). */
+const PG_STATISTICS_FUNCTIONS: ReadonlySet<string> = new Set(['pg_mcv_list_items']);
+/** MySQL 8's histograms (`information_schema.COLUMN_STATISTICS`) hold sample values the same way. */
+const MYSQL_STATISTICS_RELATIONS: ReadonlySet<string> = new Set(['column_statistics']);
+
+/** true when a relation name (as written, or as the catalog qualifies it) is one of the statistics relations of that dialect. */
+export function isStatisticsRelation(schema: string | undefined, name: string, dialect: Dialect = 'postgres'): boolean {
+  if (dialect === 'mysql') {
+    const parts = name.toLowerCase().split('.');
+    const table = parts[parts.length - 1]!;
+    const db = (schema ?? (parts.length > 1 ? parts[parts.length - 2] : undefined))?.toLowerCase();
+    return MYSQL_STATISTICS_RELATIONS.has(table) && (db === undefined || db === 'information_schema');
+  }
+  // an unqualified name resolves to pg_catalog first unless the search_path says otherwise: refused either way
+  return PG_STATISTICS_RELATIONS.has(name) && (schema === undefined || schema === 'pg_catalog');
+}
 
 /** The rule id used when a column is masked because its origin could not be determined. */
 export const UNCERTAIN_RULE = 'uncertain-origin';
@@ -198,7 +225,15 @@ export class MaskSet {
    * join or order rows (rules with deny_in_predicates), and COPY ... TO a server file or program of
    * table data, whose rows never pass the masker (COPY ... TO STDOUT is masked in the stream).
    */
-  refusal(statements: readonly StatementFacts[]): { ruleId: string; reason: string } | undefined {
+  refusal(statements: readonly StatementFacts[], dialect: Dialect = 'postgres'): { ruleId: string; reason: string } | undefined {
+    const stats = statisticsRead(statements, dialect);
+    const anyRule = this.columnRules[0]?.rule ?? this.detectorRules[0]?.rule;
+    if (stats !== undefined && anyRule) {
+      return {
+        ruleId: anyRule.id,
+        reason: `${stats} holds sample values of table columns (planner statistics) that masking cannot trace to their columns, so it is not available while masks apply to this session`,
+      };
+    }
     const p = this.predicateViolation(statements);
     if (p) {
       const name = [p.column.schema, p.column.table, p.column.column].filter((x) => x !== undefined).join('.');
@@ -226,6 +261,14 @@ export class MaskSet {
       if (typeof format === 'object') return format.detect!(this.masker(r, hint, 0, 'detect'));
       const detectors = (r as DetectorRule).detectors;
       const repl = spanReplacement(r.rule.function, r.options);
+      if (hint === TypeHint.Array && format === 1) {
+        // binary arrays: decoded, each element scanned by its type (text, json, jsonb), encoded again
+        const element = (redact: typeof redactSpansBuffer) => (e: Buffer): Buffer | null => {
+          const out = redact(e, detectors, repl ?? '');
+          return out === e ? e : repl === null ? null : out;
+        };
+        return binaryArrayDetector(element(redactSpansBuffer), element(redactSpansJson));
+      }
       const jsonb = hint === TypeHint.Jsonb && format === 1;
       // JSON and arrays: strings, numbers and elements are scanned as the values they stand for, and
       // replacements are written quoted and escaped, so they cannot break the value or add to it
@@ -270,7 +313,7 @@ export class MaskSet {
       const matched = this.columnRules.filter((x) => originMatches(x.patterns, origin));
       if (matched.length > 0) return this.wholeMask(matched, origin.direct === true, hint, format);
     }
-    if (typeof format === 'object' ? format.detect === null : !DETECTABLE.has(hint) || (format === 1 && hint === TypeHint.Array)) return null;
+    if (typeof format === 'object' ? format.detect === null : !DETECTABLE.has(hint)) return null;
     // detectors limited to some columns also scan a column of unknown origin: it could be one of them
     const applicable = this.detectorRules.filter((r) => r.patterns.length === 0 || origin === null || originMatches(r.patterns, origin));
     if (applicable.length === 0) return null;
@@ -358,6 +401,22 @@ function maskEffect(r: CompiledRule): string {
     case 'email':
       return r.rule.function;
   }
+}
+
+/** The first statistics relation or function a statement (or one nested in it) reads, as it is written. */
+function statisticsRead(statements: readonly StatementFacts[], dialect: Dialect): string | undefined {
+  for (const s of statements) {
+    for (const t of [...s.tablesRead, ...s.tablesWritten]) if (isStatisticsRelation(t.schema, t.name, dialect)) return [t.schema, t.name].filter((x) => x !== undefined).join('.');
+    if (dialect === 'postgres') {
+      for (const f of s.functions) {
+        const name = f.startsWith('pg_catalog.') ? f.slice('pg_catalog.'.length) : f;
+        if (PG_STATISTICS_FUNCTIONS.has(name)) return `${f}()`;
+      }
+    }
+    const nested = statisticsRead(s.nested, dialect);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
 }
 
 function originMatches(patterns: readonly ColumnPattern[], o: NonNullable<ColumnOrigin>): boolean {
