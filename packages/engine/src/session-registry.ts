@@ -117,6 +117,23 @@ export class SessionRegistry {
     return { pid, secret };
   }
 
+  /**
+   * Registers a key chosen by the caller (MySQL: the connection id shown in the handshake, with a
+   * secret derived from the agent, so a KILL QUERY relayed from another instance reaches only the same
+   * agent's session). False when the id is already taken on this instance (the key is then not kept).
+   */
+  addCancelKey(session: LiveSession, pid: number, secret: number): boolean {
+    if (this.cancelKeys.has(pid) || this.pidOf.has(session)) return false;
+    this.cancelKeys.set(pid, { secret, session });
+    this.pidOf.set(session, pid);
+    return true;
+  }
+
+  /** True when this instance has a cancel key with this id (for choosing a fresh MySQL connection id). */
+  hasCancelKey(pid: number): boolean {
+    return this.cancelKeys.has(pid);
+  }
+
   /** Cancels locally when this instance owns the key; true when it did. */
   cancelLocal(pid: number, secret: number): boolean {
     const k = this.cancelKeys.get(pid);

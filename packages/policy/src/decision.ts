@@ -32,6 +32,12 @@ export interface Decider {
   decide(msg: SqlMessage, who: Principal): Decision;
   /** The decision with the analysis it was made on (result masking follows the statement's lineage). */
   judgeMessage?(msg: SqlMessage, who: Principal): { decision: Decision; analysis: Analysis };
+  /**
+   * Judges a message whose analysis was already computed (off the event loop: the MySQL engine
+   * awaits its analysis pool, then asks here). `analysis` must be the analysis of `msg.sql` in
+   * `msg.dialect`; the decision is the one judgeMessage would make.
+   */
+  judgeAnalysis?(msg: SqlMessage, analysis: Analysis, who: Principal): { decision: Decision; analysis: Analysis };
   /** The masks that apply to this principal under the policy in force; null when none do. */
   masksFor?(who: Principal): MaskSet | null;
 }

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { MemoryStore, RedisStore, type AccessStore } from '@sqlwarden/access';
-import { PgEngine, SessionRegistry, type PgTarget } from '@sqlwarden/engine';
+import { MysqlEngine, PgEngine, SessionRegistry, type MysqlTarget, type PgTarget } from '@sqlwarden/engine';
 import { formatPolicyIssue, PolicyDecider, PolicyStore, type Decider } from '@sqlwarden/policy';
-import { analyze, AnalysisCache, initAnalyzers } from '@sqlwarden/sql';
+import { analyze, AnalysisCache, AsyncAnalysisCache, initAnalyzers, MysqlAnalysisPool } from '@sqlwarden/sql';
 import { Metrics, createLogger, type Logger } from '@sqlwarden/telemetry';
 import { startAdminServer } from './admin/http.js';
 import type { HostPort, SqlwardenConfig, TargetConfig } from './config/types.js';
@@ -112,14 +112,15 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
   const decider = opts.decider ?? policies.decider;
   const pgTargets = new Map<string, PgTarget>();
   for (const t of config.targets) if (t.protocol === 'postgres') pgTargets.set(t.name, toPgTarget(t));
+  const mysqlTargets: MysqlTarget[] = config.targets.filter((t) => t.protocol === 'mysql').map(toPgTarget);
+  const clientTls = config.tls
+    ? { secureContext: tls.createSecureContext({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readPem(config.tls.ca) }), required: config.tls.required }
+    : undefined;
 
   const closers: (() => Promise<void>)[] = [];
   const addresses: RunningProxy['addresses'] = {};
   try {
     if (config.listen.postgres) {
-      const clientTls = config.tls
-        ? { secureContext: tls.createSecureContext({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key), ca: readPem(config.tls.ca) }), required: config.tls.required }
-        : undefined;
       const engine = new PgEngine({
         store,
         registry,
@@ -144,6 +145,40 @@ export async function startProxy(config: SqlwardenConfig, opts: ProxyOptions = {
         await closed;
       });
       log.info('postgres listener ready', { address: `${addresses.postgres.host}:${addresses.postgres.port}` });
+    }
+    if (config.listen.mysql) {
+      // MySQL statements are analysed off the event loop (worker threads), through the decider's cache
+      const pool = new MysqlAnalysisPool();
+      closers.push(() => pool.close());
+      const analyses = new AsyncAnalysisCache(policies.decider.cache, (_dialect, sql) => pool.analyze(sql));
+      const engine = new MysqlEngine({
+        store,
+        registry,
+        decider,
+        metrics,
+        log,
+        targets: mysqlTargets,
+        tls: clientTls,
+        cleartextOverTls: config.auth.cleartextOverTls,
+        maxMessageBytes: config.limits.maxMessageBytes,
+        handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+        maxConnections: config.limits.maxConnections,
+        fakeVerifierKey: randomBytes(32),
+        analyze: (sql) => analyses.lookup('mysql', sql),
+      });
+      await Promise.all([
+        engine.probe(),
+        pool.ready().catch((err: unknown) => log.error('MySQL analysis workers failed to start; MySQL statements are refused until they do', { err })),
+      ]);
+      const server = net.createServer({ noDelay: true }, (socket) => engine.handle(socket));
+      server.on('error', (err) => log.error('mysql listener error', { err }));
+      addresses.mysql = await listen(server, config.listen.mysql);
+      closers.push(async () => {
+        const closed = closeServer(server);
+        await engine.close();
+        await closed;
+      });
+      log.info('mysql listener ready', { address: `${addresses.mysql.host}:${addresses.mysql.port}` });
     }
     if (config.listen.admin) {
       const admin = await startAdminServer({
