@@ -2,13 +2,14 @@ import { generateKeyPair, generateKeyPairSync, randomInt } from 'node:crypto';
 import type net from 'node:net';
 import type { HandshakeV10 } from '@sqlwarden/wire-mysql';
 import type { RsaKeyPair } from './client-auth.js';
+import { MysqlCatalog } from './mysql-catalog.js';
 import { MysqlSession, type MysqlEngineDeps } from './mysql-session.js';
 import type { MysqlTarget } from './mysql-target.js';
 import { probeMysqlUpstream } from './upstream-connect.js';
 
 export type MysqlEngineOptions = Omit<
   MysqlEngineDeps,
-  'overConnectionLimit' | 'rsaKey' | 'upstreamHandshake' | 'noteUpstream' | 'issueConnectionId' | 'sessionByConnectionId' | 'target'
+  'overConnectionLimit' | 'rsaKey' | 'upstreamHandshake' | 'noteUpstream' | 'issueConnectionId' | 'sessionByConnectionId' | 'target' | 'catalog'
 > & {
   maxConnections: number;
   /** the mysql targets, in config order (the first one's version is what clients are shown) */
@@ -26,6 +27,7 @@ export class MysqlEngine {
   private readonly order: readonly MysqlTarget[];
   private readonly deps: MysqlEngineDeps;
   private rsa: RsaKeyPair | null = null;
+  private readonly catalogs = new Map<string, MysqlCatalog>();
 
   constructor(opts: MysqlEngineOptions) {
     const { maxConnections, targets, ...rest } = opts;
@@ -58,6 +60,14 @@ export class MysqlEngine {
         return id;
       },
       sessionByConnectionId: (id) => this.byConnectionId.get(id),
+      catalog: (t) => {
+        let c = this.catalogs.get(t.name);
+        if (!c) {
+          c = new MysqlCatalog(t, rest.log);
+          this.catalogs.set(t.name, c);
+        }
+        return c;
+      },
     };
   }
 
@@ -109,6 +119,8 @@ export class MysqlEngine {
     }
     for (const s of this.sessions) s.close();
     this.sessions.clear();
+    for (const c of this.catalogs.values()) c.close();
+    this.catalogs.clear();
     this.byConnectionId.clear();
   }
 }

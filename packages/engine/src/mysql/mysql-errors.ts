@@ -36,7 +36,9 @@ export type MysqlSessionError =
   | { kind: 'shutdown' }
   | { kind: 'too_many_connections' }
   | { kind: 'handshake_timeout' }
-  | { kind: 'unsafe_setting'; setting: string };
+  | { kind: 'unsafe_setting'; setting: string }
+  | { kind: 'masking_changed' }
+  | { kind: 'masking_violation'; detail: string };
 
 export interface MysqlErrorFields {
   errorCode: number;
@@ -145,6 +147,14 @@ export function toMysqlErrorFields(e: MysqlSessionError): MysqlErrorFields {
         sqlState: '42000',
         message: `sqlwarden: session ended because ${e.setting}, under which statements cannot be analysed safely`,
       };
+    case 'masking_changed':
+      return {
+        errorCode: CONNECTION_KILLED,
+        sqlState: '70100',
+        message: 'sqlwarden: the policy now masks data for this agent; session ended so that masking applies from the start of a new one (reconnect)',
+      };
+    case 'masking_violation':
+      return { errorCode: ErrorCode.SpecificAccessDenied, sqlState: '42000', message: `sqlwarden: session ended: ${e.detail}` };
   }
 }
 

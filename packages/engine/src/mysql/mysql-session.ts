@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AccessStore, AuthFailureReason, CredentialRecord } from '@sqlwarden/access';
-import type { Decider, Decision, Principal, SqlCarrier } from '@sqlwarden/policy';
+import type { Decider, Decision, MaskSet, Principal, SqlCarrier } from '@sqlwarden/policy';
 import type { Analysis, StatementFacts } from '@sqlwarden/sql';
 import type { Logger, Metrics } from '@sqlwarden/telemetry';
 import {
@@ -34,6 +34,7 @@ import {
   encodePacket,
   isSslRequest,
   negotiate,
+  physicalPacketCount,
   type HandshakeResponse41,
   type HandshakeV10,
   type RawPacket,
@@ -42,6 +43,8 @@ import type { EndReason, LiveSession, SessionRegistry } from '../session-registr
 import { UpstreamError } from '../pg/upstream-error.js';
 import { CACHING_SHA2_PASSWORD, ClientAuthExchange, fakeMysqlVerifiers, newScramble, type AuthStep, type RsaKeyPair } from './client-auth.js';
 import { toMysqlErrPacket, type MysqlSessionError } from './mysql-errors.js';
+import type { MysqlCatalog } from './mysql-catalog.js';
+import { MaskingViolation, MysqlMasking, type RowPlan } from './mysql-masking.js';
 import type { MysqlTarget } from './mysql-target.js';
 import { advertisedCapabilities, clientNegotiated, clientServerVersion, unsafeCollation, unsafeSqlModes } from './negotiation.js';
 import { IDENTITY_VARIABLE, parseKill, useDatabases, writesIdentityVariable, type KillRequest } from './statement-guards.js';
@@ -76,6 +79,8 @@ export interface MysqlEngineDeps {
   issueConnectionId(session: MysqlSession): number;
   /** a session of this instance by its connection id */
   sessionByConnectionId(id: number): MysqlSession | undefined;
+  /** the catalog of a target (relation kinds and columns), for result masking */
+  catalog(target: MysqlTarget): MysqlCatalog;
 }
 
 const enum Phase {
@@ -116,6 +121,10 @@ interface InFlight {
   replySeq: number;
   /** the analysis the command was judged on (the hook for result masking) */
   analysis?: Analysis;
+  /** the statement's text (COM_QUERY, or the prepared statement's) */
+  sql?: string;
+  /** COM_STMT_EXECUTE / FETCH: the statement id it runs (resolved from MariaDB's -1) */
+  stmtId?: number;
   failed?: boolean;
   /** some of the response went to the client */
   sent?: boolean;
@@ -128,6 +137,7 @@ interface InFlight {
 /** A prepared statement the upstream confirmed: the facts its results will be masked by. */
 export interface PreparedStatement {
   analysis: Analysis | undefined;
+  sql?: string;
   numParams: number;
   numColumns: number;
 }
@@ -212,6 +222,18 @@ export class MysqlSession implements LiveSession {
   private lastStatus: number = ServerStatus.Autocommit;
   /** contiguous upstream bytes not yet written to the client */
   private outRun: Buffer | null = null;
+  /** result masking; null while no mask applies to this session's principal */
+  private masking: MysqlMasking | null = null;
+  /** set once the first statement has been judged: masking can no longer start cleanly */
+  private maskingStarted = false;
+  /** upstream packets wait (the catalog is being asked for a result's plan) */
+  private upstreamPaused = false;
+  /** a masked row changed how many physical packets it takes: later packets of the response are renumbered */
+  private seqShift = 0;
+  /** a row of 16 MiB or more being joined to be masked */
+  private rowParts: Buffer[] | null = null;
+  private rowSeq = 0;
+  private rowPlan: RowPlan | null = null;
 
   constructor(
     socket: net.Socket,
@@ -664,12 +686,15 @@ export class MysqlSession implements LiveSession {
       if (!noResponse) this.local(cmd, { kind: 'unknown_statement', id: id === MARIADB_LAST_STATEMENT_ID ? -1 : id, command: what });
       return;
     }
-    const stmt = this.statements.get(id === MARIADB_LAST_STATEMENT_ID ? (this.lastPrepared as number) : id);
+    const stmtId = id === MARIADB_LAST_STATEMENT_ID ? (this.lastPrepared as number) : id;
+    const stmt = this.statements.get(stmtId);
     if (command === Command.StmtClose) {
-      this.statements.delete(id === MARIADB_LAST_STATEMENT_ID ? (this.lastPrepared as number) : id);
+      this.statements.delete(stmtId);
+      this.masking?.forgetCursor(stmtId);
       if (id === MARIADB_LAST_STATEMENT_ID || this.lastPrepared === id) this.lastPrepared = null;
     }
-    this.forward(cmd, stmt?.analysis);
+    if (command === Command.StmtExecute) return this.forwardMasked(cmd, stmt?.analysis, undefined, { sql: stmt?.sql, stmtId });
+    this.forward(cmd, stmt?.analysis, undefined, { sql: stmt?.sql, stmtId });
   }
 
   /** A SQL-carrying command: the engine's own checks, then the analysis, then the policy. */
@@ -702,6 +727,7 @@ export class MysqlSession implements LiveSession {
 
   private decide(cmd: ClientCommand, carrier: SqlCarrier, sql: string, analysis: Analysis, synthetic: boolean): void {
     const principal = this.principalValue!;
+    if (!this.syncMasks(cmd)) return;
     let decision: Decision;
     try {
       decision = (!synthetic && this.engineRefusal(sql, analysis)) || this.judge(carrier, sql, analysis, principal);
@@ -719,13 +745,18 @@ export class MysqlSession implements LiveSession {
         if (carrier === 'com_stmt_prepare') {
           const n = ++this.prepareCounter;
           this.lastPrepared = 'pending';
-          this.forward(cmd, analysis, (e) => {
-            if (n !== this.prepareCounter) return;
-            this.lastPrepared = e.failed ? null : (e.statementId ?? null);
-            // a pipelined "last prepared" command waits for this
-            if (this.blocked && this.held && !this.endReason) this.release();
-          });
-        } else this.forward(cmd, analysis);
+          this.forwardMasked(
+            cmd,
+            analysis,
+            (e) => {
+              if (n !== this.prepareCounter) return;
+              this.lastPrepared = e.failed ? null : (e.statementId ?? null);
+              // a pipelined "last prepared" command waits for this
+              if (this.blocked && this.held && !this.endReason) this.release();
+            },
+            { sql },
+          );
+        } else this.forwardMasked(cmd, analysis, undefined, { sql });
         return;
       case 'deny':
         this.noteDenial(decision.ruleId);
@@ -737,6 +768,48 @@ export class MysqlSession implements LiveSession {
         if (carrier === 'com_stmt_prepare') this.noPrepare();
         return this.local(cmd, { kind: 'review_unavailable', ruleId: decision.ruleId, reason: decision.reason });
     }
+  }
+
+  /**
+   * Follows the masks the policy in force gives this session. Masking that starts mid-session could
+   * not know the prepared statements and cursors made before it, nor which answers are still on their
+   * way: the session ends instead (false), and the agent reconnects under masking.
+   */
+  private syncMasks(cmd: ClientCommand): boolean {
+    const principal = this.principalValue;
+    const masks = principal ? (this.deps.decider.masksFor?.(principal) ?? null) : null;
+    const current = this.masking;
+    if (current) {
+      if (current.masks !== masks && !(masks === null && current.masks.isEmpty)) current.setMasks(masks);
+      return true;
+    }
+    if (masks === null || masks.isEmpty) {
+      this.maskingStarted = true;
+      return true;
+    }
+    if (this.maskingStarted) {
+      this.deps.log.info('masks now apply to this session; ending it', { session: this.id, agent: principal?.agent });
+      this.deps.metrics.sessionsEnded.labels('mysql', 'masking_changed').inc();
+      this.fatal({ kind: 'masking_changed' }, (cmd.lastSeq + 1) & 0xff);
+      return false;
+    }
+    this.startMasking(masks);
+    return true;
+  }
+
+  private startMasking(masks: MaskSet): void {
+    const target = this.target;
+    if (!target) return;
+    const metrics = this.deps.metrics;
+    this.masking = new MysqlMasking(
+      masks,
+      this.deps.catalog(target),
+      {
+        masked: (rule, n) => metrics.maskedValues.labels('mysql', safeRuleId(rule)).inc(n),
+        uncertain: (n) => metrics.maskUncertain.labels('mysql').inc(n),
+      },
+      () => target.database,
+    );
   }
 
   /** a prepare answered by sqlwarden: the "last prepared" statement is none */
@@ -844,12 +917,28 @@ export class MysqlSession implements LiveSession {
   // ---- responses in order -------------------------------------------------------------------
 
   /** Forwards a command as the client sent it; its response will stream back. */
-  private forward(cmd: ClientCommand, analysis?: Analysis, done?: (e: InFlight) => void): void {
+  private forward(cmd: ClientCommand, analysis?: Analysis, done?: (e: InFlight) => void, extra: { sql?: string; stmtId?: number } = {}): void {
     const command = cmd.payload[0]!;
     for (const b of cmd.raw) this.writeUpstream(b);
     if (command === Command.StmtClose || command === Command.StmtSendLongData) return;
-    this.queue.push({ kind: Entry.Upstream, command, replySeq: (cmd.lastSeq + 1) & 0xff, analysis, done });
+    this.queue.push({ kind: Entry.Upstream, command, replySeq: (cmd.lastSeq + 1) & 0xff, analysis, done, sql: extra.sql, stmtId: extra.stmtId });
     this.advance();
+  }
+
+  /**
+   * Forwards a statement-running command; under masking, the catalog is first asked for the
+   * relations it names (later commands wait), so its results and errors are planned from memory.
+   */
+  private forwardMasked(cmd: ClientCommand, analysis: Analysis | undefined, done: ((e: InFlight) => void) | undefined, extra: { sql?: string; stmtId?: number }): void {
+    const load = this.masking?.beforeStatement(analysis?.ok ? analysis.statements : undefined, extra.sql ?? '') ?? null;
+    if (!load) return this.forward(cmd, analysis, done, extra);
+    this.awaiting = cmd;
+    const p = load.then(() => {
+      if (this.phase !== Phase.Ready || this.endReason) return;
+      this.awaiting = null;
+      this.forward(cmd, analysis, done, extra);
+    });
+    this.holdUntil(null, p.catch((err: unknown) => this.onClientFault(err)));
   }
 
   /** sqlwarden's own statement on the upstream session; its response is consumed. */
@@ -909,6 +998,8 @@ export class MysqlSession implements LiveSession {
       if (!this.headStarted) {
         this.tracker!.begin(h.command);
         this.headStarted = true;
+        this.seqShift = 0;
+        this.rowParts = null;
       }
       return;
     }
@@ -924,7 +1015,7 @@ export class MysqlSession implements LiveSession {
     this.client.cork();
     try {
       let raw: RawPacket | null;
-      while ((raw = reader.nextRaw()) !== null) this.onUpstreamPacket(raw);
+      while (!this.upstreamPaused && (raw = reader.nextRaw()) !== null) this.onUpstreamPacket(raw);
       this.flushOut();
     } catch (err) {
       this.outRun = null;
@@ -945,7 +1036,21 @@ export class MysqlSession implements LiveSession {
       throw new ProtocolError('unsolicited packet from the database');
     }
     const tracker = this.tracker!;
-    if (!raw.continued) {
+    const m = h.kind === Entry.Upstream ? this.masking : null;
+    /** the packet went to the client (or is held) through masking */
+    let handled = false;
+    if (raw.continued) {
+      if (this.rowParts) {
+        // the next piece of a large row being masked
+        this.rowParts.push(raw.payload);
+        if (!raw.more) {
+          const parts = this.rowParts;
+          this.rowParts = null;
+          this.emitRow(this.rowPlan!, Buffer.concat(parts), this.rowSeq, parts.length);
+        }
+        handled = true;
+      }
+    } else {
       const kind = tracker.next(raw.payload);
       switch (kind) {
         case PacketKind.Ok:
@@ -954,10 +1059,17 @@ export class MysqlSession implements LiveSession {
           break;
         case PacketKind.Err:
           h.failed = true;
+          if (m && !raw.more) {
+            const clean = m.cleanError(raw.payload, h.analysis?.ok ? h.analysis.statements : undefined, this.caps);
+            if (clean) {
+              this.out(encodePacket(clean, raw.seq + this.seqShift));
+              handled = true;
+            }
+          }
           break;
         case PacketKind.PrepareOk: {
           const ok = tracker.prepareOk!;
-          this.statements.set(ok.statementId, { analysis: h.analysis, numParams: ok.numParams, numColumns: ok.numColumns });
+          this.statements.set(ok.statementId, { analysis: h.analysis, sql: h.sql, numParams: ok.numParams, numColumns: ok.numColumns });
           h.statementId = ok.statementId;
           break;
         }
@@ -965,23 +1077,129 @@ export class MysqlSession implements LiveSession {
           // never negotiated with the upstream: a client file must never be asked for through sqlwarden
           throw new ProtocolError('the database asked for a client file (LOCAL INFILE), which sqlwarden never allows');
         default:
-          // ColumnCount / ColumnDefinition / Row: result masking plugs in here. The statement is
-          // h.analysis.statements[tracker.resultIndex] (COM_QUERY) or the prepared statement's analysis
-          // (COM_STMT_EXECUTE/FETCH: h.analysis, from this.statements); tracker.binaryRows tells the row
-          // format. A rewritten row is re-framed with raw.seq; rows of 16 MiB and more span raw packets.
+          // ColumnCount / ColumnDefinition / Row: result masking
+          if (m) handled = this.maskPacket(kind, raw, h, tracker, m);
           break;
       }
     }
     if (h.kind === Entry.Upstream) {
       h.sent = true;
-      this.out(raw.bytes);
+      if (!handled) this.outUpstream(raw);
     }
     if (!raw.more && tracker.done) {
       this.queue.shift();
       this.headStarted = false;
+      if (m) {
+        if (!h.failed) m.afterStatements(h.analysis?.ok ? h.analysis.statements : undefined);
+        m.flushCounts();
+      }
       h.done?.(h);
       this.advance();
     }
+  }
+
+  /** The statement whose result is arriving; undefined when not known (its columns are then unknown). */
+  private resultStatement(h: InFlight, tracker: ResultsetTracker): StatementFacts | undefined {
+    const a = h.analysis;
+    if (!a?.ok) return undefined;
+    const ss = a.statements;
+    if (h.command === Command.Query) {
+      // a CALL returns results of statements sqlwarden has not seen; the results after it are shifted
+      const i = tracker.resultIndex;
+      for (let j = 0; j <= i && j < ss.length; j++) if (ss[j]!.kind === 'call') return undefined;
+      return ss[i];
+    }
+    return ss.length === 1 && ss[0]!.kind !== 'call' ? ss[0] : undefined;
+  }
+
+  /** Column definitions and rows under masking; true when the packet was sent (or is held) here. */
+  private maskPacket(kind: PacketKind, raw: RawPacket, h: InFlight, tracker: ResultsetTracker, m: MysqlMasking): boolean {
+    const resultCommand = h.command === Command.Query || h.command === Command.StmtExecute;
+    switch (kind) {
+      case PacketKind.ColumnCount:
+        if (!resultCommand) return false;
+        m.resultStart();
+        if (!tracker.metadataFollows) throw new MaskingViolation('the database sent rows without column definitions');
+        return false;
+      case PacketKind.ColumnDefinition: {
+        if (!resultCommand) return false;
+        if (raw.more) throw new MaskingViolation('a column definition of 16 MiB or more');
+        m.columnDefinition(raw.payload);
+        if (tracker.columnIndex !== tracker.columnCount - 1) return false;
+        const statement = this.resultStatement(h, tracker);
+        const binary = tracker.binaryRows;
+        const a = h.analysis;
+        const sql = a?.ok && a.statements.length === 1 ? h.sql : undefined;
+        const plan = (): void => {
+          const p = m.plan(statement, binary, sql);
+          if (h.command === Command.StmtExecute && h.stmtId !== undefined) m.keepCursor(h.stmtId, p);
+        };
+        const load = m.columnsDone(statement);
+        if (!load) {
+          plan();
+          return false;
+        }
+        // the last definition goes out; rows wait for their plan
+        this.outUpstream(raw);
+        this.pauseUpstream(load, plan);
+        return true;
+      }
+      case PacketKind.Row: {
+        const plan = h.command === Command.StmtFetch ? (h.stmtId !== undefined ? m.cursor(h.stmtId) : undefined) : m.current;
+        if (!plan) throw new MaskingViolation('rows arrived whose columns sqlwarden has not seen');
+        if (!plan.any) return false;
+        if (raw.more) {
+          // 16 MiB or more: joined, masked, framed again
+          this.rowParts = [raw.payload];
+          this.rowSeq = raw.seq;
+          this.rowPlan = plan;
+          return true;
+        }
+        this.emitRow(plan, raw.payload, raw.seq, 1, raw.bytes);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  /** A row through its plan, framed with its sequence id (renumbering what follows if it grew or shrank). */
+  private emitRow(plan: RowPlan, payload: Buffer, seq: number, physicalIn: number, rawBytes?: Buffer): void {
+    const out = this.masking!.rewriteRow(plan, payload);
+    if (out === null) throw new MaskingViolation('a row sqlwarden could not read');
+    if (out === payload && rawBytes && this.seqShift === 0) {
+      this.out(rawBytes);
+      return;
+    }
+    this.out(encodePacket(out, seq + this.seqShift));
+    this.seqShift += physicalPacketCount(out.length) - physicalIn;
+  }
+
+  /** A packet forwarded as the upstream sent it (renumbered when a masked row changed the count). */
+  private outUpstream(raw: RawPacket): void {
+    if (this.seqShift === 0) return this.out(raw.bytes);
+    const b = Buffer.from(raw.bytes);
+    b[3] = (raw.seq + this.seqShift) & 0xff;
+    this.out(b);
+  }
+
+  /** Upstream packets wait until `p` settles (the catalog is asked); `then` runs before they go on. */
+  private pauseUpstream(p: Promise<void>, then: () => void): void {
+    this.upstreamPaused = true;
+    this.upstream?.pause();
+    const resume = (): void => {
+      if (this.phase === Phase.Closed) return;
+      this.upstreamPaused = false;
+      try {
+        then();
+      } catch (err) {
+        this.onUpstreamFault(err);
+        return;
+      }
+      this.onUpstreamData(Buffer.alloc(0));
+      if (!this.upstreamPaused && !this.clientWaitingDrain && !this.isClosed) this.upstream?.resume();
+    };
+    void p.then(resume, resume);
   }
 
   /**
@@ -1000,6 +1218,11 @@ export class MysqlSession implements LiveSession {
   }
 
   private onUpstreamFault(err: unknown): void {
+    if (err instanceof MaskingViolation) {
+      this.deps.log.warn('masking violation; ending the session', { session: this.id, detail: err.message });
+      this.fatal({ kind: 'masking_violation', detail: err.message }, 0);
+      return;
+    }
     this.deps.log.error('upstream protocol error', { session: this.id, err });
     this.fatal({ kind: 'upstream_lost' }, this.errorSeq());
   }
@@ -1062,7 +1285,7 @@ export class MysqlSession implements LiveSession {
     if (!this.clientWaitingDrain) return;
     this.clientWaitingDrain = false;
     if (this.phase === Phase.Closed) return;
-    this.upstream?.resume();
+    if (!this.upstreamPaused) this.upstream?.resume();
     this.resumeClient();
   };
 

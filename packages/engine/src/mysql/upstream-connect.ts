@@ -8,6 +8,7 @@ import {
   ResultsetTracker,
   PayloadReader,
   ProtocolError,
+  scanTextRow,
   CachingSha2,
   cleartextPassword,
   decodeAuthSwitchRequest,
@@ -403,5 +404,97 @@ export async function killUpstream(target: MysqlTarget, threadId: number, mode: 
     ch.detach();
     ch.socket.end();
     setTimeout(() => ch.socket.destroy(), 1000).unref();
+  }
+}
+
+/**
+ * A side connection to the target with the target's own credentials, for sqlwarden's catalog
+ * lookups (masking). Queries run one at a time; text rows come back decoded as strings.
+ */
+export class MysqlSideConnection {
+  private queue: Promise<unknown> = Promise.resolve();
+  private broken = false;
+
+  private constructor(
+    private readonly ch: PacketChannel,
+    private readonly capabilities: number,
+    private readonly target: MysqlTarget,
+  ) {
+    ch.socket.on('close', () => {
+      this.broken = true;
+    });
+  }
+
+  static async open(target: MysqlTarget): Promise<MysqlSideConnection> {
+    const socket = await openSocket(target);
+    const ch = new PacketChannel(socket, target);
+    const timer = setTimeout(() => ch.fail(new UpstreamError(`upstream "${target.name}" did not complete a login within ${target.connectTimeoutMs} ms`)), target.connectTimeoutMs);
+    try {
+      const hs = await readHandshake(ch, target);
+      const sent = await login(ch, target, hs, ((SIDE_FLAGS & hs.capabilities) >>> 0) | Capability.Protocol41, {
+        characterSet: UTF8MB4_GENERAL_CI,
+        maxPacketSize: 1 << 24,
+        attributes: { program_name: 'sqlwarden', sqlwarden_purpose: 'catalog' },
+      });
+      return new MysqlSideConnection(ch, sent.capabilities, target);
+    } catch (err) {
+      ch.detach();
+      ch.socket.destroy();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  get usable(): boolean {
+    return !this.broken;
+  }
+
+  /** Runs one statement; its first resultset's rows as strings (NULL → null). Rejects on an ERR or a timeout. */
+  query(sql: string): Promise<(string | null)[][]> {
+    const run = async (): Promise<(string | null)[][]> => {
+      if (this.broken) throw new UpstreamError(`the catalog connection to "${this.target.name}" is closed`);
+      const timer = setTimeout(() => {
+        this.broken = true;
+        this.ch.fail(new UpstreamError(`upstream "${this.target.name}" did not answer a catalog query within ${this.target.connectTimeoutMs} ms`));
+        this.ch.socket.destroy();
+      }, Math.max(this.target.connectTimeoutMs, 5000));
+      try {
+        this.ch.write(encodeComQuery(sql, this.capabilities), 0);
+        const tracker = new ResultsetTracker({ capabilities: this.capabilities, mariadbCapabilities: 0 });
+        tracker.begin(Command.Query);
+        const rows: (string | null)[][] = [];
+        let error: string | undefined;
+        while (!tracker.done) {
+          const p = await this.ch.read();
+          const k = tracker.next(p.payload);
+          if (k === PacketKind.Row && tracker.resultIndex === 0) {
+            const f = scanTextRow(p.payload, tracker.columnCount);
+            const row: (string | null)[] = [];
+            for (let i = 0; i < tracker.columnCount; i++) row.push(f.valueOf(p.payload, i)?.toString('utf8') ?? null);
+            rows.push(row);
+          } else if (k === PacketKind.Err) error = decodeErrPacket(p.payload).message;
+          else if (k === PacketKind.LocalInfileRequest) throw new UpstreamError('unexpected LOCAL INFILE request');
+        }
+        if (error !== undefined) throw new UpstreamError(`catalog query failed: ${error}`);
+        return rows;
+      } catch (err) {
+        this.broken = true;
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  close(): void {
+    this.broken = true;
+    this.ch.detach();
+    this.ch.socket.on('error', () => {});
+    this.ch.socket.end(encodePacket(encodeSimpleCommand(Command.Quit), 0));
+    setTimeout(() => this.ch.socket.destroy(), 1000).unref();
   }
 }

@@ -33,6 +33,12 @@ export const PG_STATISTICS_RELATIONS: ReadonlySet<string> = new Set(['pg_stats',
 const PG_STATISTICS_FUNCTIONS: ReadonlySet<string> = new Set(['pg_mcv_list_items']);
 /** MySQL 8's histograms (`information_schema.COLUMN_STATISTICS`) hold sample values the same way. */
 const MYSQL_STATISTICS_RELATIONS: ReadonlySet<string> = new Set(['column_statistics']);
+/**
+ * MariaDB's engine-independent statistics: `mysql.column_stats` holds each column's min_value,
+ * max_value and a histogram (values of the column, as text). `table_stats` and `index_stats` hold
+ * counts only.
+ */
+const MARIADB_STATISTICS_RELATIONS: ReadonlySet<string> = new Set(['column_stats']);
 
 /** true when a relation name (as written, or as the catalog qualifies it) is one of the statistics relations of that dialect. */
 export function isStatisticsRelation(schema: string | undefined, name: string, dialect: Dialect = 'postgres'): boolean {
@@ -40,6 +46,7 @@ export function isStatisticsRelation(schema: string | undefined, name: string, d
     const parts = name.toLowerCase().split('.');
     const table = parts[parts.length - 1]!;
     const db = (schema ?? (parts.length > 1 ? parts[parts.length - 2] : undefined))?.toLowerCase();
+    if (MARIADB_STATISTICS_RELATIONS.has(table) && (db === undefined || db === 'mysql')) return true;
     return MYSQL_STATISTICS_RELATIONS.has(table) && (db === undefined || db === 'information_schema');
   }
   // an unqualified name resolves to pg_catalog first unless the search_path says otherwise: refused either way
