@@ -135,10 +135,11 @@ describe('planMysqlResult', () => {
     def('shop', 't', 't', 'note', 'note'),
     def('shop', 't', 't', 'photo', 'photo', { type: MysqlType.Blob, characterSet: MYSQL_BINARY_CHARSET, flags: MysqlColumnFlag.Blob | MysqlColumnFlag.Binary, columnLength: 65535 }),
     def('shop', 't', 't', 'doc', 'doc', { type: MysqlType.Json, characterSet: MYSQL_BINARY_CHARSET }),
-    def('', '', '', 'concat(secret)', ''),
+    def('', '', '', 'shop.enc(secret)', ''),
     def('shop', 't', 't', 'id', 'id', { type: MysqlType.Long, characterSet: 63, flags: MysqlColumnFlag.Unsigned }),
   ];
-  const statement = facts('SELECT email, note, photo, doc, concat(secret), id FROM t, u');
+  // a stored function's result: the lineage cannot vouch for it, so its origin is unknown
+  const statement = facts('SELECT email, note, photo, doc, shop.enc(secret), id FROM t, u');
 
   it('column rules, detectors on text columns only (never on binary-charset columns), unknown origins masked', () => {
     const plan = planMysqlResult(set, cols, 'text', statement, ctx);
@@ -206,3 +207,47 @@ describe('planMysqlResult', () => {
     expect(set.planColumn({ columns: [{ table: 't', column: 'email' }], wholeRow: [], direct: true }, TypeHint.Text, 0)!.mask(Buffer.from('a@b.co'))?.toString()).toBe('****@b.co');
   });
 });
+
+describe('MySQL lineage in masking (expressions, predicates)', () => {
+  /** the catalog of database `crm`: base table customers */
+  const crm: MysqlOriginContext = { database: 'crm', relationKind: (schema, table) => (schema === 'crm' && table === 'customers' ? 'base' : undefined) };
+  const rules = [mask('emails', { columns: ['customers.email'], function: 'email', denyInPredicates: true })];
+  const set = new MaskSet(rules, { hashKey: KEY });
+
+  it('an expression over a masked column is masked by that column\'s rule, not as unknown origin', () => {
+    const statement = facts('SELECT LOWER(email) FROM customers');
+    expect(statement.outputColumns).toEqual([{ name: 'LOWER(email)', sources: [{ table: 'customers', column: 'email' }], direct: false, certain: true }]);
+    const cols = [def('', '', '', 'LOWER(email)', '')];
+    const plan = planMysqlResult(set, cols, 'text', statement, crm);
+    expect(plan.columns.map((c) => c && `${c.kind}:${c.rule}`)).toEqual(['whole:emails']);
+    expect(plan.uncertain).toBe(0);
+    const out = rewriteMysqlTextRow(lenencString(Buffer.from('alice@example.com')), 1, plan.columns.map((c) => c?.mask))!;
+    // not the column's own value, so the email function (keep the domain) degrades to redact
+    expect(out.toString()).not.toContain('alice');
+  });
+
+  it('a column the definition vouches for still wins; lineage fills in only what it cannot', () => {
+    const statement = facts('SELECT id, LOWER(email) AS e FROM customers');
+    const cols = [def('crm', 'customers', 'customers', 'id', 'id'), def('', '', '', 'e', '')];
+    const plan = planMysqlResult(set, cols, 'text', statement, crm);
+    expect(plan.columns.map((c) => c && `${c.kind}:${c.rule}`)).toEqual([null, 'whole:emails']);
+  });
+
+  it('deny_in_predicates refuses a statement that filters on the masked column, and only such a statement', () => {
+    const refusal = (sql: string) => set.refusal(analyzeOk(sql), 'mysql');
+    expect(refusal("SELECT id FROM customers WHERE email LIKE 'a%'")).toMatchObject({ ruleId: 'emails' });
+    expect(refusal('SELECT id FROM customers WHERE id = 1')).toBeUndefined();
+    expect(refusal('SELECT email FROM customers ORDER BY id')).toBeUndefined();
+    expect(refusal('SELECT c.id FROM customers c ORDER BY c.email')).toMatchObject({ ruleId: 'emails' });
+    expect(refusal("SELECT id FROM orders WHERE cid IN (SELECT id FROM customers WHERE email = 'x')")).toMatchObject({ ruleId: 'emails' });
+    expect(refusal('SELECT x.e FROM (SELECT email AS e FROM customers) x ORDER BY x.e')).toMatchObject({ ruleId: 'emails' });
+    expect(refusal("UPDATE customers SET name = 'x' WHERE email = 'a@b.c'")).toMatchObject({ ruleId: 'emails' });
+    expect(refusal('UPDATE customers SET name = email WHERE id = 2')).toBeUndefined();
+  });
+});
+
+function analyzeOk(sql: string): StatementFacts[] {
+  const a = analyze('mysql', sql);
+  if (!a.ok) throw new Error(`does not analyse: ${sql}`);
+  return a.statements;
+}

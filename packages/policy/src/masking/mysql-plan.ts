@@ -20,8 +20,9 @@
  *    the view, org_name = the view's column), so its column is unknown unless the engine resolves it
  *    through the view's definition ({@link MysqlOriginContext.viewColumn}); the origin then lists the
  *    view's column and what the engine resolved. Not known to the engine → unknown.
- * When a MySQL lineage exists (`StatementFacts.outputColumns`, not produced by the MySQL analysis
- * today), columns the definition cannot vouch for take their origin from it, as for Postgres.
+ * Columns the definition cannot vouch for take their origin from the MySQL lineage
+ * (`StatementFacts.outputColumns`, packages/sql/src/mysql/lineage.ts) when it has one plain entry
+ * per column and the entry is certain or merely ambiguous, as for Postgres; otherwise unknown.
  * Nothing here does I/O: the engine loads the catalog facts before it plans (as the Postgres engine
  * loads its catalog cache) and answers from memory.
  */

@@ -17,6 +17,7 @@ import {
   sourceText,
   terminals,
 } from './tree.js';
+import { traceMysqlLineage } from './lineage.js';
 import { judgeWhere, unboundedCond } from './where-eval.js';
 
 export interface FactsContext {
@@ -148,6 +149,12 @@ class Builder {
     this.dispatch(body);
     this.collectCommon(s);
     this.collectHints();
+    // column lineage (lineage.ts): both fields absent when it could not be traced (fail closed)
+    const lineage = traceMysqlLineage(body, this.ctx.code);
+    if (lineage) {
+      this.facts.predicateColumns = lineage.predicateColumns;
+      if (lineage.outputColumns) this.facts.outputColumns = lineage.outputColumns;
+    }
     return this.facts;
   }
 
