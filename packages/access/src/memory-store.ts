@@ -2,12 +2,12 @@
  * AccessStore for a single sqlwarden instance (the embedded demo, tests).
  * Nothing survives a restart; revocations and cancels reach only this process.
  */
-import { assertCancelMessage } from './cancel-message.js';
+import { assertCancelMessage, assertMysqlKillSignal } from './cancel-message.js';
 import { Listeners } from './listeners.js';
 import { mintCredential } from './mint.js';
 import { overBudget, rateLimitSubject } from './rate-limit.js';
 import { resolveStoreOptions, toError, type ResolvedStoreOptions, type StoreOptions } from './store-options.js';
-import { StoreUnavailableError, type AccessStore, type CancelMessage, type CredentialRecord, type MintRequest, type MintedCredential } from './types.js';
+import { StoreUnavailableError, type AccessStore, type CancelMessage, type CredentialRecord, type MysqlKillSignal, type MintRequest, type MintedCredential } from './types.js';
 
 /** setTimeout's longest delay; longer expiries re-arm. */
 const MAX_TIMER_MS = 0x7fff_ffff;
@@ -31,6 +31,7 @@ export class MemoryStore implements AccessStore {
   private readonly counters = new Map<string, Counter>();
   private readonly revokeListeners: Listeners<string>;
   private readonly cancelListeners: Listeners<CancelMessage>;
+  private readonly killListeners: Listeners<MysqlKillSignal>;
   private closed = false;
 
   constructor(opts: StoreOptions = {}) {
@@ -38,6 +39,7 @@ export class MemoryStore implements AccessStore {
     const report = (err: unknown): void => this.opts.onError(toError(err));
     this.revokeListeners = new Listeners(report);
     this.cancelListeners = new Listeners(report);
+    this.killListeners = new Listeners(report);
   }
 
   async mint(req: MintRequest): Promise<MintedCredential> {
@@ -97,6 +99,15 @@ export class MemoryStore implements AccessStore {
     return this.cancelListeners.add(listener);
   }
 
+  async publishMysqlKill(msg: MysqlKillSignal): Promise<void> {
+    this.assertOpen();
+    this.killListeners.emit(assertMysqlKillSignal(msg));
+  }
+
+  onMysqlKill(listener: (msg: MysqlKillSignal) => void): () => void {
+    return this.killListeners.add(listener);
+  }
+
   async ping(): Promise<boolean> {
     return !this.closed;
   }
@@ -108,6 +119,7 @@ export class MemoryStore implements AccessStore {
     this.counters.clear();
     this.revokeListeners.clear();
     this.cancelListeners.clear();
+    this.killListeners.clear();
   }
 
   private assertOpen(): void {

@@ -6,6 +6,7 @@
  *   rl:user:<user>     failed logins in the current window, PX = window
  *   rl:addr:<address>  idem per client address
  * Channels: <prefix>revoke {user, origin}, <prefix>cancel {pid, secret, origin},
+ * <prefix>mysql-kill {type: request, connectionId, mode, agent, requestId | type: answer, requestId, stage, origin},
  * read by a second (subscriber) connection. Pub/sub is at-most-once: an
  * instance that is disconnected when a revocation is published misses it, so
  * callers should also re-check sessions with alive() periodically.
@@ -16,13 +17,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { assertCancelMessage, isCancelMessage } from './cancel-message.js';
+import { assertCancelMessage, assertMysqlKillSignal, isCancelMessage, isMysqlKillSignal } from './cancel-message.js';
 import { Listeners } from './listeners.js';
 import { isCredentialUser, mintCredential } from './mint.js';
 import { overBudget, rateLimitSubject } from './rate-limit.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import { resolveStoreOptions, toError, type ResolvedStoreOptions, type StoreOptions } from './store-options.js';
-import { StoreUnavailableError, type AccessStore, type CancelMessage, type CredentialRecord, type MintRequest, type MintedCredential } from './types.js';
+import { StoreUnavailableError, type AccessStore, type CancelMessage, type CredentialRecord, type MysqlKillSignal, type MintRequest, type MintedCredential } from './types.js';
 
 export interface RedisStoreOptions extends StoreOptions {
   /** redis://[user:pass@]host:port[/db] or rediss:// for TLS */
@@ -85,8 +86,10 @@ export class RedisStore implements AccessStore {
   private readonly origin = randomUUID();
   private readonly revokeChannel: string;
   private readonly cancelChannel: string;
+  private readonly killChannel: string;
   private readonly revokeListeners: Listeners<string>;
   private readonly cancelListeners: Listeners<CancelMessage>;
+  private readonly killListeners: Listeners<MysqlKillSignal>;
   private readonly firstSubscription: Promise<void>;
   private subscribed = false;
   private closed = false;
@@ -101,11 +104,13 @@ export class RedisStore implements AccessStore {
     this.prefix = prefix;
     this.revokeChannel = `${prefix}revoke`;
     this.cancelChannel = `${prefix}cancel`;
+    this.killChannel = `${prefix}mysql-kill`;
     this.connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     const commandTimeout = positiveInt('commandTimeoutMs', options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
     const report = (err: unknown): void => this.opts.onError(toError(err));
     this.revokeListeners = new Listeners(report);
     this.cancelListeners = new Listeners(report);
+    this.killListeners = new Listeners(report);
 
     const redisOptions: RedisOptions = {
       connectTimeout: this.connectTimeoutMs,
@@ -135,7 +140,7 @@ export class RedisStore implements AccessStore {
       // subscribe on every (re)connect: explicit rather than ioredis' autoResubscribe,
       // which forgets channels whose first SUBSCRIBE never reached the server
       this.sub.on('ready', () => {
-        this.sub.subscribe(this.revokeChannel, this.cancelChannel).then(
+        this.sub.subscribe(this.revokeChannel, this.cancelChannel, this.killChannel).then(
           () => {
             this.subscribed = true;
             resolve();
@@ -242,6 +247,17 @@ export class RedisStore implements AccessStore {
     return this.cancelListeners.add(listener);
   }
 
+  async publishMysqlKill(msg: MysqlKillSignal): Promise<void> {
+    this.assertOpen();
+    const m = assertMysqlKillSignal(msg);
+    this.killListeners.emit(m);
+    await this.run((r) => r.publish(this.killChannel, JSON.stringify({ ...m, origin: this.origin })));
+  }
+
+  onMysqlKill(listener: (msg: MysqlKillSignal) => void): () => void {
+    return this.killListeners.add(listener);
+  }
+
   /** True when Redis answers PING and the subscriber connection is subscribed (revocations are being heard). */
   async ping(): Promise<boolean> {
     if (this.closed) return false;
@@ -258,6 +274,7 @@ export class RedisStore implements AccessStore {
     this.subscribed = false;
     this.revokeListeners.clear();
     this.cancelListeners.clear();
+    this.killListeners.clear();
     await Promise.all([shutdown(this.redis), shutdown(this.sub)]);
   }
 
@@ -312,6 +329,8 @@ export class RedisStore implements AccessStore {
       this.revokeListeners.emit(m.user);
     } else if (channel === this.cancelChannel && isCancelMessage(m)) {
       this.cancelListeners.emit({ pid: m.pid, secret: m.secret });
+    } else if (channel === this.killChannel && isMysqlKillSignal(m)) {
+      this.killListeners.emit(assertMysqlKillSignal(m));
     } else {
       this.opts.onError(new Error(`ignoring a malformed message on ${channel}`));
     }

@@ -71,6 +71,30 @@ export interface CancelMessage {
 }
 
 /**
+ * A MySQL KILL for a connection id this instance does not have, relayed to every instance. Only a
+ * session with that id *of the asking agent* may act on it (the id alone is never enough).
+ */
+export interface MysqlKillRequest {
+  type: 'request';
+  /** the connection id sqlwarden showed the client (handshake, CONNECTION_ID as the client knows it) */
+  connectionId: number;
+  mode: 'query' | 'connection';
+  /** the agent of the session that sent the KILL */
+  agent: string;
+  /** random; the owner's answers carry it */
+  requestId: string;
+}
+
+/** The owning instance's answers: `accepted` at once when the session matched, `done` when the kill finished. */
+export interface MysqlKillAnswer {
+  type: 'answer';
+  requestId: string;
+  stage: 'accepted' | 'done';
+}
+
+export type MysqlKillSignal = MysqlKillRequest | MysqlKillAnswer;
+
+/**
  * The store behind credentials, rate limits and cross-instance signals.
  * Implementations: RedisStore (shared by many instances) and MemoryStore
  * (single instance, the embedded demo). Every method rejects with
@@ -96,6 +120,10 @@ export interface AccessStore {
   /** Relays a CancelRequest to whichever instance owns the session. */
   publishCancel(msg: CancelMessage): Promise<void>;
   onCancel(listener: (msg: CancelMessage) => void): () => void;
+
+  /** Relays a MySQL KILL request or its answer to every instance (this one included). */
+  publishMysqlKill(msg: MysqlKillSignal): Promise<void>;
+  onMysqlKill(listener: (msg: MysqlKillSignal) => void): () => void;
 
   /** Liveness of the backing store (for /readyz). */
   ping(): Promise<boolean>;
