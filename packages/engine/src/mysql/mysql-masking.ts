@@ -3,7 +3,8 @@
  *
  * Each resultset's column definitions are collected; after the last one the result is planned
  * (policy `planMysqlResult`, origins by its contract: org_table/org_name trusted only for base tables
- * the statement names, never for CTE/derived-table names, views and expressions unknown). The
+ * the statement names, never for CTE/derived-table names, expressions unknown; a view's column
+ * resolved through the view's analysed definition, see mysql-catalog.ts, else unknown). The
  * catalog (information_schema, see mysql-catalog.ts) is asked for what it has not cached, and the
  * upstream waits meanwhile, so rows never overtake their plan. Text rows (COM_QUERY) and binary rows
  * (COM_STMT_EXECUTE / FETCH) are rewritten field by field; a row with nothing to mask passes as its
@@ -24,6 +25,7 @@ import {
   redactSpans,
   rewriteMysqlBinaryRow,
   rewriteMysqlTextRow,
+  type ColumnOrigin,
   type MysqlColumnDefinition,
   type MysqlOriginContext,
   type MysqlRelationKind,
@@ -141,7 +143,7 @@ export class MysqlMasking {
       if (s.kind === 'create_table' && /\btemporary\b/i.test(sql)) for (const t of s.tablesWritten) this.temporary.add(lower(t.name));
       if (s.kind === 'call' || s.kind === 'execute' || s.opaqueBodies.length > 0) this.opaque = true;
     }
-    const missing = this.names(statements).filter((n) => this.catalog.peek(n.schema, n.table) === undefined);
+    const missing = this.catalog.missing(this.names(statements));
     return missing.length > 0 ? this.catalog.load(missing) : null;
   }
 
@@ -185,9 +187,9 @@ export class MysqlMasking {
     for (const c of this.columns) {
       if (c.orgTable === '') continue;
       const schema = c.schema !== '' ? c.schema : db;
-      if (schema !== '' && this.catalog.peek(schema, c.orgTable) === undefined) missing.push({ schema, table: c.orgTable });
+      if (schema !== '') missing.push({ schema, table: c.orgTable });
     }
-    return missing.length > 0 ? this.catalog.load(missing) : null;
+    return this.catalog.missing(missing).length > 0 ? this.catalog.load(missing) : null;
   }
 
   /** Plans the described resultset; `sql` is the statement's text when it is alone in its command. */
@@ -217,6 +219,14 @@ export class MysqlMasking {
         const rel = this.catalog.peek(schema, table);
         if (rel === undefined) return undefined;
         return rel === null ? null : rel.kind;
+      },
+      viewColumn: (schema: string, view: string, column: string): ColumnOrigin | undefined => {
+        if (this.opaque) return undefined;
+        const origin = this.catalog.viewColumn(schema, view, column);
+        if (!origin) return undefined;
+        // a temporary table of this session shadowing a relation the view reads: not what was traced
+        if (this.temporary.size > 0 && [...origin.columns, ...origin.wholeRow].some((t) => this.temporary.has(lower(t.table)))) return undefined;
+        return origin;
       },
     };
   }
