@@ -35,6 +35,7 @@ import {
 import type { StatementFacts } from '@sqlwarden/sql';
 import { decodeColumnDefinition41, decodeErrPacket, encodeErrPacket } from '@sqlwarden/wire-mysql';
 import type { MysqlCatalog, MysqlTableName } from './mysql-catalog.js';
+import { predicateRefusal, predicateRelations, type PredicateCatalog, type PredicateRefusal } from './predicate-views.js';
 
 export interface MysqlMaskingCounters {
   /** values rewritten, by rule id */
@@ -143,8 +144,29 @@ export class MysqlMasking {
       if (s.kind === 'create_table' && /\btemporary\b/i.test(sql)) for (const t of s.tablesWritten) this.temporary.add(lower(t.name));
       if (s.kind === 'call' || s.kind === 'execute' || s.opaqueBodies.length > 0) this.opaque = true;
     }
-    const missing = this.catalog.missing(this.names(statements));
+    const names = this.names(statements);
+    if (this.masks.predicateRules.length > 0) names.push(...predicateRelations(statements, this.database()));
+    const missing = this.catalog.missing(names);
     return missing.length > 0 ? this.catalog.load(missing) : null;
+  }
+
+  /**
+   * After {@link beforeStatement}'s catalog load, before the statement is sent: the refusal when its
+   * predicates use a view column derived from a deny_in_predicates column, or a relation that cannot be
+   * resolved (see predicate-views.ts). undefined: it may be sent.
+   */
+  predicateRefusal(statements: readonly StatementFacts[] | undefined): PredicateRefusal | undefined {
+    if (!statements || this.masks.predicateRules.length === 0) return undefined;
+    const catalog: PredicateCatalog = {
+      relation: (schema, table) => this.catalog.peek(schema, table),
+      viewColumn: (schema, view, column) => this.context().viewColumn!(schema, view, column),
+      shadowed: (_schema, table) => {
+        if (this.opaque) return 'may be shadowed by a temporary table: this session ran code sqlwarden has not seen (CALL, EXECUTE, a routine body)';
+        if (this.temporary.has(lower(table))) return 'is (or is shadowed by) a temporary table this session created, which sqlwarden\'s catalog does not see';
+        return undefined;
+      },
+    };
+    return predicateRefusal(statements, this.masks, this.database(), catalog);
   }
 
   /** After a statement's OK: DDL changes what the catalog says. */
