@@ -35,6 +35,9 @@ export async function adminMysqlQuery<T = unknown>(sql: string, database?: strin
 
 /** A database and a user with a password that owns it: a target as an operator would configure one. */
 export interface MysqlTestTarget {
+  /** where the database runs (default: the local MariaDB, MYSQL) */
+  host?: string;
+  port?: number;
   database: string;
   user: string;
   password: string;
@@ -64,6 +67,8 @@ export async function createMysqlTestTarget(prefix = 'swmy'): Promise<MysqlTestT
 export interface MysqlTestProxyOptions {
   target: MysqlTestTarget;
   extraYaml?: string;
+  /** more lines of the target's own block (indented 4 spaces: `    tls:\n      mode: require`) */
+  targetExtraYaml?: string;
   decider?: Decider;
   log?: Logger;
   tweak?: (cfg: SqlwardenConfig) => void;
@@ -99,12 +104,12 @@ export async function startMysqlTestProxy(opts: MysqlTestProxyOptions): Promise<
 targets:
   - name: app
     protocol: mysql
-    host: ${MYSQL.host}
-    port: ${MYSQL.port}
+    host: ${t.host ?? MYSQL.host}
+    port: ${t.port ?? MYSQL.port}
     database: ${t.database}
     user: ${t.user}
     password: "${t.password}"
-${opts.extraYaml ?? ''}`;
+${opts.targetExtraYaml ?? ''}${opts.extraYaml ?? ''}`;
   const config = parseConfig(yaml, { baseDir: process.cwd() });
   config.listen.mysql = { host: '127.0.0.1', port: 0 };
   opts.tweak?.(config);

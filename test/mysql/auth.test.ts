@@ -212,9 +212,37 @@ describe('MySQL authentication through sqlwarden', () => {
     const raw = await RawMysqlClient.connect(tp.host, tp.port);
     await raw.login(m.user, m.password, tp.database);
     await tp.store.revoke(m.user);
-    const err = errOf(await raw.read());
-    expect(err).toMatchObject({ errorCode: 1927, sqlState: '70100', message: expect.stringContaining('revoked') });
+    // nothing arrives unasked (a sequence-0 packet would be out of order for a driver sending a command);
+    // the next command is answered with the reason, in sequence, and the connection closes
+    let reply: Awaited<ReturnType<RawMysqlClient['read']>> = null;
+    await pollUntil('the session to end', async () => {
+      raw.write(Buffer.from([0x0e /* COM_PING */]), 0);
+      reply = await raw.read();
+      return reply !== null && reply.payload[0] === 0xff;
+    });
+    expect(reply!.seq).toBe(1);
+    expect(errOf(reply)).toMatchObject({ errorCode: 1927, sqlState: '70100', message: expect.stringContaining('revoked') });
     await raw.closed;
+  });
+
+  it('mysql2 sees a clean error naming the revocation, with no packet out of order', async () => {
+    const m = await tp.mint('revoked-agent-3');
+    const c = await tp.connect(m);
+    const warnings: unknown[] = [];
+    (c as unknown as { connection: { on(ev: string, f: (e: unknown) => void): void } }).connection.on('warn', (e) => warnings.push(e));
+    c.on('error', () => {});
+    await c.query('SELECT 1');
+    await tp.store.revoke(m.user);
+    const err = await pollUntil('the session to end', async () => {
+      try {
+        await c.query('SELECT 1');
+        return false;
+      } catch (e) {
+        return e as { errno?: number; message: string };
+      }
+    });
+    expect(err).toMatchObject({ errno: 1927, message: expect.stringContaining('revoked') });
+    expect(warnings).toEqual([]);
   });
 
   it('refuses a character set in which a multibyte character can hide a quote', async () => {

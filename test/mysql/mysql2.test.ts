@@ -211,14 +211,15 @@ describe('mysql2 through sqlwarden (MariaDB)', () => {
     }
   });
 
-  it('allows USE of the credential database only; COM_CHANGE_USER is refused', async () => {
+  it('allows USE of the credential database only; COM_CHANGE_USER to another database is 1045', async () => {
     const c = await connect();
     try {
       await c.query(`USE \`${target.database}\``);
       await expect(c.query('USE mysql')).rejects.toMatchObject({ errno: 1227, message: expect.stringContaining('sqlwarden-database') });
       const [rows] = await c.query<mysql.RowDataPacket[]>('SELECT DATABASE() AS db');
       expect(rows[0]!.db).toBe(target.database);
-      await expect(c.changeUser({ database: 'mysql' })).rejects.toMatchObject({ errno: 1235 });
+      // re-authenticated like a login: a database other than the credential's is refused
+      await expect(c.changeUser({ database: 'mysql' })).rejects.toMatchObject({ errno: 1045 });
     } finally {
       c.destroy();
     }

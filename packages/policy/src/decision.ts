@@ -40,6 +40,8 @@ export interface Decider {
   judgeAnalysis?(msg: SqlMessage, analysis: Analysis, who: Principal): { decision: Decision; analysis: Analysis };
   /** The masks that apply to this principal under the policy in force; null when none do. */
   masksFor?(who: Principal): MaskSet | null;
+  /** May this principal run MySQL LOAD DATA LOCAL INFILE (policy `mysql.local_infile`)? Absent: no. */
+  localInfileAllowed?(who: Principal): boolean;
 }
 
 export const ALLOW: Decision = Object.freeze({ kind: 'allow' });

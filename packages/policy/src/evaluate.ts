@@ -78,6 +78,7 @@ export function factsMatch(m: FactsMatch, f: StatementFacts, action: RuleAction,
   if (m.access && (m.access === 'read') !== isReadOnly(f)) return false;
   if (m.opaque !== undefined && m.opaque !== f.opaqueBodies.length > 0) return false;
   if (m.writesFile !== undefined && m.writesFile !== (f.writesFile === true)) return false;
+  if (m.readsFile !== undefined && m.readsFile !== (f.readsFile === true)) return false;
   if (m.limit && (m.limit === 'present') !== f.hasLimit) return false;
   if (m.returning !== undefined && m.returning !== f.hasReturning) return false;
   if (m.copy) {

@@ -62,6 +62,24 @@ describe('loading policies', () => {
     expect(r.ok).toBe(true);
   });
 
+  it('reads mysql.local_infile entries (merged across files) and refuses an entry that names nobody', () => {
+    const r = loadPolicySources(
+      [
+        { file: 'a.yaml', text: 'mysql:\n  local_infile:\n    - agents: ["etl-*"]\n' },
+        { file: 'b.yaml', text: 'mysql:\n  local_infile:\n    - labels: { team: data }\n      targets: [warehouse]\n      description: nightly loads\n' },
+      ],
+      opts,
+    );
+    if (!r.ok) throw new Error(r.issues.map(formatPolicyIssue).join('\n'));
+    expect(r.policy.localInfile?.map((g) => [g.file, g.line, g.who.agents?.map((x) => x.source), g.who.targets?.length, g.description])).toEqual([
+      ['a.yaml', 3, ['etl-*'], undefined, undefined],
+      ['b.yaml', 3, undefined, 1, 'nightly loads'],
+    ]);
+    expect(issues('mysql:\n  local_infile:\n    - description: everyone?\n')).toEqual([expect.stringContaining('an entry needs agents, labels or targets')]);
+    expect(issues('mysql:\n  local_infil: []\n').join('\n')).toContain('did you mean "local_infile"');
+    expect(issues('rules:\n  - id: a\n    match: { kinds: [load_data], reads_file: true }\n    action: deny\n')).toEqual([]);
+  });
+
   it('refuses a missing directory and an empty one', () => {
     const r = loadPolicyDir('/nonexistent/sqlwarden-policies', opts);
     expect(r.ok ? '' : r.issues[0].message).toContain('cannot read the policy directory');

@@ -8,6 +8,7 @@ import {
   DETECTORS,
   type Detector,
   type FactsMatch,
+  type LocalInfileGrant,
   type MaskFunction,
   type MaskRule,
   type PolicyDefaults,
@@ -34,7 +35,9 @@ export interface LoadOptions {
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]{0,99}$/i;
-const TOP_KEYS = ['version', 'defaults', 'rules', 'masks'] as const;
+const TOP_KEYS = ['version', 'defaults', 'rules', 'masks', 'mysql'] as const;
+const MYSQL_KEYS = ['local_infile'] as const;
+const GRANT_KEYS = ['description', 'agents', 'labels', 'targets'] as const;
 const DEFAULT_KEYS = ['action', 'on_parse_error', 'review_timeout', 'message'] as const;
 const RULE_KEYS = ['id', 'description', 'match', 'action', 'message', 'timeout', 'approvers'] as const;
 const MATCH_KEYS = [
@@ -52,6 +55,7 @@ const MATCH_KEYS = [
   'copy',
   'opaque',
   'writes_file',
+  'reads_file',
   'limit',
   'returning',
   'fingerprints',
@@ -102,6 +106,7 @@ export function loadPolicySources(sources: { file: string; text: string }[], opt
   const issues: PolicyIssue[] = [];
   const rules: Rule[] = [];
   const masks: MaskRule[] = [];
+  const localInfile: LocalInfileGrant[] = [];
   let defaults: PolicyDefaults | undefined;
   let defaultsFrom = '';
   const ids = new Map<string, string>();
@@ -150,13 +155,20 @@ export function loadPolicySources(sources: { file: string; text: string }[], opt
           masks.push(m);
         }
       }
+      if (top.has('mysql')) {
+        const my = top.get('mysql').map(MYSQL_KEYS);
+        for (const item of my?.get('local_infile').list() ?? []) {
+          const g = readGrant(item, file);
+          if (g) localInfile.push(g);
+        }
+      }
     }
     issues.push(...reader.issues.map((i) => ({ ...i, file })));
   }
   if (issues.length > 0) return { ok: false, issues: issues.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1)) };
   return {
     ok: true,
-    policy: { version: opts.version ?? 1, loadedAt: new Date(), files: sources.map((s) => s.file), defaults: defaults ?? BUILTIN_DEFAULTS, rules, masks },
+    policy: { version: opts.version ?? 1, loadedAt: new Date(), files: sources.map((s) => s.file), defaults: defaults ?? BUILTIN_DEFAULTS, rules, masks, localInfile },
   };
 }
 
@@ -295,6 +307,8 @@ function readMatch(m: MapField, opts: LoadOptions): FactsMatch {
   if (opaque !== undefined) match.opaque = opaque;
   const writesFile = m.get('writes_file').bool();
   if (writesFile !== undefined) match.writesFile = writesFile;
+  const readsFile = m.get('reads_file').bool();
+  if (readsFile !== undefined) match.readsFile = readsFile;
   const limit = m.get('limit').oneOf(['present', 'absent'] as const);
   if (limit) match.limit = limit;
   const returning = m.get('returning').bool();
@@ -341,6 +355,21 @@ function readRule(item: Field, file: string, opts: LoadOptions): Rule | undefine
     rule.approvers = approvers;
   }
   return rule;
+}
+
+/** One `mysql.local_infile` entry: who may (agents, labels, targets; at least one, `agents: ["*"]` for everyone). */
+function readGrant(item: Field, file: string): LocalInfileGrant | undefined {
+  const m = item.map(GRANT_KEYS);
+  if (!m) return undefined;
+  const who = readWho(m);
+  if (!who.agents && !who.labels && !who.targets) {
+    item.fail('an entry needs agents, labels or targets (agents: ["*"] for every agent)');
+    return undefined;
+  }
+  const g: LocalInfileGrant = { file, line: item.line, who };
+  const description = m.get('description').string();
+  if (description) g.description = description;
+  return g;
 }
 
 function readMask(item: Field, file: string): MaskRule | undefined {

@@ -59,6 +59,8 @@ export interface FactsMatch {
   opaque?: boolean;
   /** SELECT ... INTO OUTFILE/DUMPFILE and the like */
   writesFile?: boolean;
+  /** MySQL LOAD DATA|XML INFILE of a file on the database server (LOCAL, a client file, is false) */
+  readsFile?: boolean;
   limit?: 'present' | 'absent';
   returning?: boolean;
   /** fingerprints of the SQL patterns given (computed by the dialect's analyzer) */
@@ -125,6 +127,17 @@ export interface PolicyDefaults {
   message: string;
 }
 
+/**
+ * `mysql.local_infile`: a principal an entry matches may run LOAD DATA LOCAL INFILE (the client sends
+ * one of its files, the one the statement names). Refused for everyone else.
+ */
+export interface LocalInfileGrant {
+  file: string;
+  line: number;
+  who: WhoMatch;
+  description?: string;
+}
+
 /** Every policy file of a directory, validated and merged. Immutable; replaced whole on reload. */
 export interface PolicySet {
   version: number;
@@ -133,6 +146,8 @@ export interface PolicySet {
   defaults: PolicyDefaults;
   rules: Rule[];
   masks: MaskRule[];
+  /** `mysql.local_infile` of every file; absent or empty: LOAD DATA LOCAL INFILE is refused to all */
+  localInfile?: LocalInfileGrant[];
 }
 
 /** The statement kinds that only read. */

@@ -1,4 +1,4 @@
-import { emptyFacts, type Analysis, type AnalysisCache, type Dialect } from '@sqlwarden/sql';
+import { emptyFacts, type Analysis, type AnalysisCache, type Dialect, type StatementFacts } from '@sqlwarden/sql';
 import type { Decider, Decision, Principal, SqlMessage } from './decision.js';
 import { judge, whoMatches, type Judgement } from './evaluate.js';
 import { MaskSet, type MaskSetOptions } from './masking/planner.js';
@@ -6,6 +6,14 @@ import type { PolicySet, Rule } from './model.js';
 
 function functionCallAnalysis(dialect: Dialect): Analysis {
   return { ok: true, dialect, statements: [emptyFacts('function_call', 'FunctionCall')], normalized: '', fingerprint: '' };
+}
+
+/** The built-in rule id of a LOAD DATA LOCAL INFILE refused for want of a `mysql.local_infile` entry. */
+export const LOCAL_INFILE_RULE = 'mysql-local-infile';
+
+function loadsClientFile(s: StatementFacts, depth = 0): boolean {
+  if (s.kind === 'load_data' && s.readsFile !== true) return true;
+  return depth < 8 && s.nested.some((n) => loadsClientFile(n, depth + 1));
 }
 
 export interface JudgedMessage extends Judgement {
@@ -33,6 +41,10 @@ export class PolicyDecider implements Decider {
   }
 
   /** The masks for this principal (computed once per session and policy version). */
+  localInfileAllowed(who: Principal): boolean {
+    return (this.policy.localInfile ?? []).some((g) => whoMatches(g.who, who));
+  }
+
   masksFor(who: Principal): MaskSet | null {
     return this.perPrincipal(this.masksByPrincipal, who, (policy) => MaskSet.forPrincipal(policy.masks, who, this.maskOptions));
   }
@@ -70,6 +82,10 @@ export class PolicyDecider implements Decider {
     const policy = this.policy;
     if (!analysis.ok && analysis.failure.kind !== 'empty') this.onAnalysisFailure?.(msg.dialect, analysis.failure.kind);
     const j = judge(policy, this.rulesFor(who), analysis, () => (analysis.ok ? analysis.fingerprint : undefined));
+    if (j.decision.kind === 'allow' && analysis.ok && msg.dialect === 'mysql' && !this.localInfileAllowed(who) && analysis.statements.some(loadsClientFile)) {
+      // a client file sent to the database: only for the principals `mysql.local_infile` lists
+      return { ...j, decision: { kind: 'deny', ruleId: LOCAL_INFILE_RULE, reason: 'LOAD DATA LOCAL INFILE sends a client file to the database; the policy allows it only to the agents listed in mysql.local_infile' }, analysis };
+    }
     if (j.decision.kind === 'allow' && analysis.ok && policy.masks.length > 0) {
       // masking can refuse what the rules allow: masked columns in predicates, COPY of masked data to a file or program,
       // planner statistics (sample values of columns)

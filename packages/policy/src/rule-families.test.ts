@@ -420,10 +420,29 @@ describe('default policy: no-server-file-copy', () => {
   });
 });
 
+describe('mysql.local_infile: LOAD DATA LOCAL INFILE for the principals listed', () => {
+  let granted: PolicyDecider;
+  beforeAll(() => {
+    const r = loadPolicySources([{ file: 'local.yaml', text: 'mysql:\n  local_infile:\n    - agents: ["etl-*"]\n    - labels: { team: data }\n' }], { fingerprint });
+    if (!r.ok) throw new Error(r.issues.map(formatPolicyIssue).join('\n'));
+    granted = new PolicyDecider({ ...defaultPolicy, localInfile: r.policy.localInfile }, new AnalysisCache(analyze));
+  });
+  it.each<Row>([
+    my("LOAD DATA LOCAL INFILE '/tmp/u.csv' INTO TABLE users", 'allow', { agent: 'etl-nightly' }),
+    my("LOAD XML LOCAL INFILE '/tmp/u.xml' INTO TABLE users", 'allow', { agent: 'x', labels: { team: 'data' } }),
+    my("LOAD DATA LOCAL INFILE '/tmp/u.csv' INTO TABLE users", 'deny:mysql-local-infile', { agent: 'web' }),
+    // the grant is about client files: server files stay denied
+    my("LOAD DATA INFILE '/etc/passwd' INTO TABLE users", 'deny:no-server-file-reads-or-writes', { agent: 'etl-nightly' }),
+  ])(title, (...row) => {
+    check(granted, row);
+  });
+});
+
 describe('default policy: server file reads and writes (LOAD DATA, SELECT ... INTO OUTFILE/DUMPFILE)', () => {
   it.each<Row>([
-    my("load data local infile '/tmp/users.csv' into table users", 'deny:no-server-file-reads-or-writes'),
-    my("LOAD DATA LOCAL INFILE '/tmp/u.csv' INTO TABLE users FIELDS TERMINATED BY ','", 'deny:no-server-file-reads-or-writes'),
+    // LOCAL (a client file): refused to every principal mysql.local_infile does not list (the default lists none)
+    my("load data local infile '/tmp/users.csv' into table users", 'deny:mysql-local-infile'),
+    my("LOAD DATA LOCAL INFILE '/tmp/u.csv' INTO TABLE users FIELDS TERMINATED BY ','", 'deny:mysql-local-infile'),
   ])(title, (...row) => {
     check(decider, row);
   });

@@ -1,5 +1,6 @@
-import { generateKeyPair, generateKeyPairSync, randomInt } from 'node:crypto';
+import { generateKeyPair, generateKeyPairSync, randomInt, randomUUID } from 'node:crypto';
 import type net from 'node:net';
+import type { MysqlKillSignal } from '@sqlwarden/access';
 import type { HandshakeV10 } from '@sqlwarden/wire-mysql';
 import type { RsaKeyPair } from './client-auth.js';
 import { MysqlCatalog } from './mysql-catalog.js';
@@ -9,7 +10,7 @@ import { probeMysqlUpstream } from './upstream-connect.js';
 
 export type MysqlEngineOptions = Omit<
   MysqlEngineDeps,
-  'overConnectionLimit' | 'rsaKey' | 'upstreamHandshake' | 'noteUpstream' | 'issueConnectionId' | 'sessionByConnectionId' | 'target' | 'catalog'
+  'overConnectionLimit' | 'rsaKey' | 'upstreamHandshake' | 'noteUpstream' | 'issueConnectionId' | 'sessionByConnectionId' | 'target' | 'catalog' | 'relayKill'
 > & {
   maxConnections: number;
   /** the mysql targets, in config order (the first one's version is what clients are shown) */
@@ -17,6 +18,10 @@ export type MysqlEngineOptions = Omit<
 };
 
 const RSA_BITS = 2048;
+/** How long a relayed KILL waits for the owning instance to say the session is there (pub/sub round trip). */
+const KILL_ACCEPT_MS = 2000;
+/** How long it then waits for that instance to finish the kill (a side-connection login and KILL upstream). */
+const KILL_DONE_MS = 15_000;
 
 /** The MySQL protocol engine: one MysqlSession per accepted client socket. */
 export class MysqlEngine {
@@ -28,6 +33,9 @@ export class MysqlEngine {
   private readonly deps: MysqlEngineDeps;
   private rsa: RsaKeyPair | null = null;
   private readonly catalogs = new Map<string, MysqlCatalog>();
+  /** relayed KILLs of this instance waiting for the owner's answers, by request id */
+  private readonly pendingKills = new Map<string, { accepted(): void; done(): void }>();
+  private readonly offKill: () => void;
 
   constructor(opts: MysqlEngineOptions) {
     const { maxConnections, targets, ...rest } = opts;
@@ -60,15 +68,70 @@ export class MysqlEngine {
         return id;
       },
       sessionByConnectionId: (id) => this.byConnectionId.get(id),
+      relayKill: (id, mode, agent) => this.relayKill(id, mode, agent),
       catalog: (t) => {
         let c = this.catalogs.get(t.name);
         if (!c) {
-          c = new MysqlCatalog(t, rest.log);
+          c = new MysqlCatalog(t, rest.log, { analyze: rest.analyze });
           this.catalogs.set(t.name, c);
         }
         return c;
       },
     };
+    this.offKill = rest.store.onMysqlKill((m) => this.onKillSignal(m));
+  }
+
+  /**
+   * A KILL for a connection id this instance does not have (or has for another agent): asks every
+   * instance; true when one of them had a session with that id of this agent and killed it.
+   */
+  private async relayKill(connectionId: number, mode: 'query' | 'connection', agent: string): Promise<boolean> {
+    const requestId = randomUUID();
+    let accepted!: () => void;
+    let done!: () => void;
+    const wasAccepted = new Promise<void>((r) => (accepted = r));
+    const wasDone = new Promise<void>((r) => (done = r));
+    this.pendingKills.set(requestId, { accepted, done });
+    const within = (p: Promise<void>, ms: number): Promise<boolean> =>
+      new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), ms);
+        t.unref();
+        void p.then(() => {
+          clearTimeout(t);
+          resolve(true);
+        });
+      });
+    try {
+      await this.deps.store.publishMysqlKill({ type: 'request', connectionId, mode, agent, requestId });
+      if (!(await within(wasAccepted, KILL_ACCEPT_MS))) return false;
+      // the owner has it; its "done" normally follows once the upstream answered the KILL
+      if (!(await within(wasDone, KILL_DONE_MS))) this.deps.log.warn('relayed kill: no completion from the owning instance', { connectionId, mode });
+      return true;
+    } finally {
+      this.pendingKills.delete(requestId);
+    }
+  }
+
+  /** Another instance's KILL request (acted on only for a session of the same agent), or an answer to ours. */
+  private onKillSignal(m: MysqlKillSignal): void {
+    if (m.type === 'answer') {
+      const p = this.pendingKills.get(m.requestId);
+      if (p && m.stage === 'accepted') p.accepted();
+      else if (p) p.done();
+      return;
+    }
+    const s = this.byConnectionId.get(m.connectionId);
+    if (!s || s.isClosed || s.principal?.agent !== m.agent) return;
+    this.deps.log.info('kill (relayed from another instance)', { session: s.id, agent: m.agent, mode: m.mode });
+    const answer = (stage: 'accepted' | 'done'): void => {
+      void this.deps.store.publishMysqlKill({ type: 'answer', requestId: m.requestId, stage }).catch((err: unknown) => this.deps.log.warn('kill answer failed', { err }));
+    };
+    answer('accepted');
+    const p = m.mode === 'query' ? s.killQuery() : s.killConnection();
+    void p.then(
+      () => answer('done'),
+      () => answer('done'),
+    );
   }
 
   /** The RSA key pair; generated here (blocking once) if a client asks before the background one is ready. */
@@ -122,5 +185,6 @@ export class MysqlEngine {
     for (const c of this.catalogs.values()) c.close();
     this.catalogs.clear();
     this.byConnectionId.clear();
+    this.offKill();
   }
 }

@@ -7,7 +7,10 @@ import { encodeErrPacket, encodePacket, ErrorCode } from '@sqlwarden/wire-mysql'
  *  - bad credentials of every kind: ER_ACCESS_DENIED_ERROR 1045, SQLSTATE 28000, one message;
  *  - another database than the credential's: ER_DBACCESS_DENIED_ERROR 1044, 42000;
  *  - KILL of a connection id that is not this agent's: ER_NO_SUCH_THREAD 1094, HY000;
- *  - sessions ended by sqlwarden (revoked, expired): ER_CONNECTION_KILLED 1927, 70100.
+ *  - sessions ended by sqlwarden (revoked, expired): ER_CONNECTION_KILLED 1927, 70100;
+ *  - LOAD DATA LOCAL INFILE refused by sqlwarden: ER_NOT_ALLOWED_COMMAND 1148 (42000), and 08S01 when a
+ *    database asked for a file the statement did not name (the session ends);
+ *  - COM_CHANGE_USER refused after authentication (other masks, another character set): 1235.
  */
 export type MysqlSessionError =
   | { kind: 'auth_failed'; user: string }
@@ -24,8 +27,9 @@ export type MysqlSessionError =
   | { kind: 'review_unavailable'; ruleId: string; reason: string }
   | { kind: 'command_refused'; command: string; reason: string }
   | { kind: 'unknown_command'; command: number }
-  | { kind: 'change_user_refused' }
-  | { kind: 'local_infile_refused' }
+  | { kind: 'change_user_refused'; reason: string }
+  | { kind: 'local_infile_refused'; reason: string }
+  | { kind: 'infile_violation' }
   | { kind: 'database_refused'; user: string; database: string; allowed: string }
   | { kind: 'unknown_statement'; id: number; command: string }
   | { kind: 'unknown_thread'; id: number | string }
@@ -109,13 +113,19 @@ export function toMysqlErrorFields(e: MysqlSessionError): MysqlErrorFields {
       return {
         errorCode: ErrorCode.NotSupportedYet,
         sqlState: '42000',
-        message: 'sqlwarden: COM_CHANGE_USER is not supported; open a new connection with the other credential',
+        message: `sqlwarden: COM_CHANGE_USER refused: ${e.reason}; open a new connection with the other credential`,
       };
     case 'local_infile_refused':
       return {
         errorCode: ErrorCode.NotAllowedCommand,
         sqlState: '42000',
-        message: 'sqlwarden: LOAD DATA LOCAL INFILE is not supported through sqlwarden (client files are never sent to the database)',
+        message: `sqlwarden: LOAD DATA LOCAL INFILE refused: ${e.reason}`,
+      };
+    case 'infile_violation':
+      return {
+        errorCode: ErrorCode.NotAllowedCommand,
+        sqlState: '08S01',
+        message: 'sqlwarden: the database asked for a client file the statement did not name; nothing was sent and the session was ended',
       };
     case 'database_refused':
       return {

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AccessStore, AuthFailureReason, CredentialRecord } from '@sqlwarden/access';
 import type { Decider, Decision, MaskSet, Principal, SqlCarrier } from '@sqlwarden/policy';
-import type { Analysis, StatementFacts } from '@sqlwarden/sql';
+import { evalSqlModeConcat, type Analysis, type StatementFacts } from '@sqlwarden/sql';
 import type { Logger, Metrics } from '@sqlwarden/telemetry';
 import {
   Capability,
@@ -12,10 +12,12 @@ import {
   PacketKind,
   PacketReader,
   PacketTooLargeError,
+  PayloadReader,
   ProtocolError,
   ResultsetTracker,
   ServerStatus,
   commandName,
+  decodeComChangeUser,
   decodeComFieldList,
   decodeComInitDb,
   decodeComProcessKill,
@@ -27,6 +29,7 @@ import {
   decodeComStmtReset,
   decodeComStmtSendLongData,
   decodeHandshakeResponse41,
+  decodeLocalInfileRequest,
   decodeSslRequest,
   encodeComQuery,
   encodeHandshakeV10,
@@ -35,6 +38,7 @@ import {
   isSslRequest,
   negotiate,
   physicalPacketCount,
+  type ComChangeUser,
   type HandshakeResponse41,
   type HandshakeV10,
   type RawPacket,
@@ -47,7 +51,7 @@ import type { MysqlCatalog } from './mysql-catalog.js';
 import { MaskingViolation, MysqlMasking, type RowPlan } from './mysql-masking.js';
 import type { MysqlTarget } from './mysql-target.js';
 import { advertisedCapabilities, clientNegotiated, clientServerVersion, unsafeCollation, unsafeSqlModes } from './negotiation.js';
-import { IDENTITY_VARIABLE, parseKill, useDatabases, writesIdentityVariable, type KillRequest } from './statement-guards.js';
+import { IDENTITY_VARIABLE, localInfileNames, parseKill, useDatabases, writesIdentityVariable, type KillRequest } from './statement-guards.js';
 import { connectMysqlUpstream, identityStatement, killUpstream } from './upstream-connect.js';
 
 export interface MysqlEngineDeps {
@@ -79,6 +83,8 @@ export interface MysqlEngineDeps {
   issueConnectionId(session: MysqlSession): number;
   /** a session of this instance by its connection id */
   sessionByConnectionId(id: number): MysqlSession | undefined;
+  /** KILL of a connection id on another instance (Redis): true when a session of `agent` there was killed */
+  relayKill(id: number, mode: 'query' | 'connection', agent: string): Promise<boolean>;
   /** the catalog of a target (relation kinds and columns), for result masking */
   catalog(target: MysqlTarget): MysqlCatalog;
 }
@@ -91,6 +97,8 @@ const enum Phase {
   /** waiting on the store or the upstream */
   Busy,
   Ready,
+  /** ended while idle (revoked, expired): the upstream is gone; the client's next command gets the error */
+  Ending,
   Closed,
 }
 
@@ -132,6 +140,10 @@ interface InFlight {
   statementId?: number;
   /** called when the response is complete (Upstream / Internal) */
   done?: (entry: InFlight) => void;
+  /** Internal: each row of the response */
+  onRow?: (payload: Buffer) => void;
+  /** LOAD DATA LOCAL INFILE allowed: the file names the statement names, in order (the only files the upstream may ask for) */
+  infile?: string[];
 }
 
 /** A prepared statement the upstream confirmed: the facts its results will be masked by. */
@@ -144,6 +156,8 @@ export interface PreparedStatement {
 
 const AUTH_PACKET_LIMIT = 65536;
 const END_GRACE_MS = 1000;
+/** how long a session ended while idle waits for the client's next command before hanging up without a word */
+const IDLE_END_WAIT_MS = 60_000;
 const UTF8MB4_GENERAL_CI = 45;
 /** MariaDB: SERVER_STATUS_ANSI_QUOTES (MySQL never sets this bit) */
 const STATUS_ANSI_QUOTES = 0x8000;
@@ -153,9 +167,11 @@ function safeRuleId(id: string): string {
   return id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 100);
 }
 
-/** The secret a MySQL connection id is registered with: derived from the agent, so KILL reaches only the same agent's sessions. */
-export function agentKillSecret(agent: string): number {
-  return createHash('sha256').update(`sqlwarden-mysql-kill\0${agent}`).digest().readInt32BE(0);
+/** The upstream asked for a client file the judged statement did not name. */
+class InfileViolation extends Error {
+  constructor() {
+    super('the database asked for a client file the statement did not name');
+  }
 }
 
 function containsKill(statements: readonly StatementFacts[], depth = 0): boolean {
@@ -199,6 +215,13 @@ export class MysqlSession implements LiveSession {
   private endTimer: NodeJS.Timeout | null = null;
   private endReason: EndReason | 'killed' | null = null;
   private unsafeSetting: string | null = null;
+  /** CLIENT_LOCAL_FILES is in force with the upstream (the principal was allowed LOCAL INFILE at login) */
+  private upstreamLocalFiles = false;
+  /** a LOCAL INFILE request went to the client: the sequence id of its next file packet; null otherwise */
+  private infileSeq: number | null = null;
+  private infileSavedLimit = 0;
+  /** the session's sql_mode as sqlwarden last knew it (read after login, followed through SET); null when unknown */
+  private sqlMode: string | null = null;
   private registered = false;
   private clientWaitingDrain = false;
   private upstreamWaitingDrain = false;
@@ -293,6 +316,7 @@ export class MysqlSession implements LiveSession {
     this.clientReader.push(chunk);
     try {
       if (this.phase === Phase.Ready) this.processCommands();
+      else if (this.phase === Phase.Ending) this.answerEnding();
       else this.processLogin();
     } catch (err) {
       this.onClientFault(err);
@@ -349,7 +373,8 @@ export class MysqlSession implements LiveSession {
     }
     if (!resp.username) return this.fail('unknown_user', { kind: 'auth_failed', user: '' });
     this.phase = Phase.Busy;
-    this.beginAuth(resp).catch((err: unknown) => this.onClientFault(err));
+    const plugin = (this.caps & Capability.PluginAuth) !== 0 ? resp.authPluginName : null;
+    this.beginAuth(resp.username, plugin, resp.authResponse).catch((err: unknown) => this.onClientFault(err));
   }
 
   private startTls(head: Buffer): void {
@@ -366,8 +391,8 @@ export class MysqlSession implements LiveSession {
     this.attachClient(secure);
   }
 
-  private async beginAuth(resp: HandshakeResponse41): Promise<void> {
-    const user = resp.username;
+  /** Looks the user up and starts its auth exchange (login, or COM_CHANGE_USER with the login's scramble). */
+  private async beginAuth(user: string, plugin: string | null, authResponse: Buffer): Promise<void> {
     let record: CredentialRecord | null;
     try {
       if (await this.deps.store.isRateLimited(user, this.address)) {
@@ -397,9 +422,8 @@ export class MysqlSession implements LiveSession {
       },
       this.scramble,
     );
-    const plugin = (this.caps & Capability.PluginAuth) !== 0 ? resp.authPluginName : null;
-    this.deps.log.debug('mysql login', { session: this.id, user, plugin, responseBytes: resp.authResponse.length, tls: this.client instanceof tls.TLSSocket });
-    this.onAuthStep(this.auth.start(plugin, resp.authResponse));
+    this.deps.log.debug(this.changing ? 'mysql change user' : 'mysql login', { session: this.id, user, plugin, responseBytes: authResponse.length, tls: this.client instanceof tls.TLSSocket });
+    this.onAuthStep(this.auth.start(plugin, authResponse));
   }
 
   private onAuthPacket(payload: Buffer): void {
@@ -421,7 +445,8 @@ export class MysqlSession implements LiveSession {
       case 'ok':
         this.phase = Phase.Busy;
         this.auth = null;
-        this.afterAuth(step.before).catch((err: unknown) => this.onClientFault(err));
+        if (this.changing) this.afterChangeUser(this.changing, step.before);
+        else this.afterAuth(step.before).catch((err: unknown) => this.onClientFault(err));
         return;
     }
   }
@@ -478,6 +503,7 @@ export class MysqlSession implements LiveSession {
         characterSet: resp.characterSet,
         maxPacketSize: resp.maxPacketSize,
         attributes: this.upstreamAttributes(resp, tag),
+        localFiles: (this.caps & Capability.LocalFiles) !== 0 && this.deps.decider.localInfileAllowed?.(this.principalValue) === true,
         identity: { variable: IDENTITY_VARIABLE, value: tag },
       });
     } catch (err) {
@@ -493,6 +519,8 @@ export class MysqlSession implements LiveSession {
     this.deps.noteUpstream(target, up.handshake);
     this.upstream = up.socket;
     this.upstreamThreadId = up.handshake.connectionId;
+    this.upstreamLocalFiles = (up.capabilities & Capability.LocalFiles) !== 0;
+    this.sqlMode = up.sqlMode;
     const unsafe = unsafeSqlModes(up.sqlMode ?? '');
     if (unsafe.length > 0) {
       this.deps.log.warn('the database session runs with an sql_mode sqlwarden cannot analyse; refusing the session', { session: this.id, target: target.name, modes: unsafe });
@@ -504,7 +532,6 @@ export class MysqlSession implements LiveSession {
       this.finishEnd();
       return;
     }
-    this.deps.registry.addCancelKey(this, this.connectionId, agentKillSecret(record.agent));
     const negotiated = negotiate({ capabilities: up.handshake.capabilities, mariadbCapabilities: 0 }, { capabilities: up.capabilities, mariadbCapabilities: 0 });
     this.tracker = new ResultsetTracker(negotiated);
     this.upstreamReader = new PacketReader({ maxPacketSize: Number.MAX_SAFE_INTEGER });
@@ -572,12 +599,45 @@ export class MysqlSession implements LiveSession {
 
   private processCommands(): void {
     while (this.phase === Phase.Ready && !this.blocked && !this.endReason && !this.clientWaitingDrain && !this.upstreamWaitingDrain) {
+      if (this.infileSeq !== null) {
+        if (!this.relayInfile()) return;
+        continue;
+      }
       const cmd = this.held ?? this.readCommand();
       this.held = null;
       if (!cmd) return;
       if (cmd.payload.length === 0) throw new ProtocolError('empty command packet');
       this.onCommand(cmd);
     }
+  }
+
+  /**
+   * LOAD DATA LOCAL INFILE: the client's file packets go upstream as they arrive (packet by packet,
+   * with backpressure), up to and including the empty packet that ends the file. False when more
+   * bytes are needed (or the upstream must drain first).
+   */
+  private relayInfile(): boolean {
+    for (;;) {
+      const r = this.clientReader.nextRaw();
+      if (!r) return false;
+      if (r.seq !== this.infileSeq) throw new ProtocolError(`LOCAL INFILE packet with sequence id ${r.seq} (expected ${this.infileSeq})`);
+      this.writeUpstream(r.bytes);
+      this.infileSeq = (r.seq + 1) & 0xff;
+      if (r.payload.length === 0 && !r.continued) {
+        this.infileSeq = null;
+        this.clientReader.maxPacketSize = this.infileSavedLimit;
+        return true;
+      }
+      if (this.upstreamWaitingDrain) return false;
+    }
+  }
+
+  /** Why this principal may not run LOAD DATA LOCAL INFILE now; null when it may. */
+  private localInfileRefusal(principal: Principal): string | null {
+    if (this.deps.decider.localInfileAllowed?.(principal) !== true) return 'the policy does not allow client files for this agent (mysql.local_infile)';
+    if ((this.caps & Capability.LocalFiles) === 0) return 'this client did not enable LOCAL INFILE';
+    if (!this.upstreamLocalFiles) return 'this session was opened without LOCAL INFILE (it was allowed later, or the database does not offer it); reconnect';
+    return null;
   }
 
   /** Stops reading client commands until `p` settles; `cmd` is offered again then. */
@@ -631,6 +691,7 @@ export class MysqlSession implements LiveSession {
         this.statements.clear();
         this.lastPrepared = null;
         this.sendInternal(identityStatement(IDENTITY_VARIABLE, `sqlwarden:${this.principalValue?.agent ?? ''}:${this.id}`));
+        this.rereadSqlMode();
         return;
       case Command.Quit:
         this.close();
@@ -649,7 +710,7 @@ export class MysqlSession implements LiveSession {
       case Command.ProcessKill:
         return this.onKill(cmd, { kind: 'kill', mode: 'connection', id: decodeComProcessKill(p) });
       case Command.ChangeUser:
-        return this.local(cmd, { kind: 'change_user_refused' });
+        return this.onChangeUser(cmd);
       case Command.Sleep:
       case Command.Connect:
       case Command.Time:
@@ -729,15 +790,25 @@ export class MysqlSession implements LiveSession {
     const principal = this.principalValue!;
     if (!this.syncMasks(cmd)) return;
     let decision: Decision;
+    // sql_mode = CONCAT(@@sql_mode, ',FLAG'): judged as the constant it evaluates to in this session
+    const mode = !synthetic && carrier === 'com_query' && analysis.ok ? this.withSessionSqlMode(analysis) : null;
     try {
-      decision = (!synthetic && this.engineRefusal(sql, analysis)) || this.judge(carrier, sql, analysis, principal);
+      decision = (!synthetic && this.engineRefusal(sql, analysis)) || this.judge(carrier, sql, mode?.analysis ?? analysis, principal);
     } catch (err) {
       this.deps.log.error('decision failed', { session: this.id, err });
       decision = { kind: 'deny', ruleId: 'internal-error', reason: 'the statement could not be judged, so it was not run' };
     }
-    if (decision.kind === 'allow' && !synthetic && analysis.ok && analysis.statements.some((s) => s.kind === 'load_data' && !s.readsFile)) {
-      this.countDeny?.inc();
-      return this.local(cmd, { kind: 'local_infile_refused' });
+    let infile: string[] | undefined;
+    const localLoads = decision.kind === 'allow' && analysis.ok ? analysis.statements.filter((s) => s.kind === 'load_data' && !s.readsFile).length : 0;
+    if (localLoads > 0) {
+      const refused = synthetic || carrier !== 'com_query' ? 'not as a prepared statement' : this.localInfileRefusal(principal);
+      const names = refused ? null : localInfileNames(sql);
+      if (refused || names === null || names.length !== localLoads) {
+        this.countDeny?.inc();
+        if (carrier === 'com_stmt_prepare') this.noPrepare();
+        return this.local(cmd, { kind: 'local_infile_refused', reason: refused ?? 'the file name must be one plain string literal' });
+      }
+      infile = names;
     }
     switch (decision.kind) {
       case 'allow':
@@ -756,7 +827,13 @@ export class MysqlSession implements LiveSession {
             },
             { sql },
           );
-        } else this.forwardMasked(cmd, analysis, undefined, { sql });
+        } else if (mode && mode.after !== undefined) {
+          // pipelined statements are judged against the mode this one sets; if it fails, the mode is not known
+          this.sqlMode = mode.after;
+          this.forwardMasked(cmd, analysis, (e) => {
+            if (e.failed) this.sqlMode = null;
+          }, { sql, infile });
+        } else this.forwardMasked(cmd, analysis, undefined, { sql, infile });
         return;
       case 'deny':
         this.noteDenial(decision.ruleId);
@@ -768,6 +845,60 @@ export class MysqlSession implements LiveSession {
         if (carrier === 'com_stmt_prepare') this.noPrepare();
         return this.local(cmd, { kind: 'review_unavailable', ruleId: decision.ruleId, reason: decision.reason });
     }
+  }
+
+  /**
+   * The statements' sql_mode settings as this session would evaluate them: `CONCAT(@@sql_mode, ...)`
+   * (see evalSqlModeConcat) against the mode the session has at that point (after the settings before
+   * it in the same string) becomes a constant the setting rules see; `after` is the mode once they ran
+   * (null: not known; undefined: no sql_mode setting). Only top-level statements: a SET inside PREPARE
+   * text or a routine body runs at a time sqlwarden cannot tell and stays non-constant. A stale mode
+   * (changed where sqlwarden did not see it) does not weaken this: every change sqlwarden passes keeps
+   * the mode within what the policy allows, and the computed list has the added flags in it.
+   */
+  private withSessionSqlMode(a: Analysis & { ok: true }): { analysis: Analysis; after?: string | null } {
+    let mode = this.sqlMode;
+    let touched = false;
+    let changed = false;
+    const statements = a.statements.map((st) => {
+      if (st.settings.length === 0) return st;
+      let here = false;
+      const settings = st.settings.map((f) => {
+        if (f.name.toLowerCase() !== 'sql_mode' || f.global) return f;
+        touched = true;
+        if (f.reset) {
+          mode = null;
+          return f;
+        }
+        if (f.constant !== undefined) {
+          mode = f.constant;
+          return f;
+        }
+        const v = mode !== null && f.value !== undefined ? evalSqlModeConcat(f.value, mode) : undefined;
+        mode = v ?? null;
+        if (v === undefined) return f;
+        here = true;
+        return { ...f, constant: v };
+      });
+      if (!here) return st;
+      changed = true;
+      return { ...st, settings };
+    });
+    return { analysis: changed ? { ...a, statements } : a, after: touched ? mode : undefined };
+  }
+
+  /** Reads the session's sql_mode again (after COM_RESET_CONNECTION / COM_CHANGE_USER put it back to the global one). */
+  private rereadSqlMode(): void {
+    this.sqlMode = null;
+    let seen: string | null = null;
+    this.sendInternal('SELECT @@session.sql_mode', {
+      onRow: (row) => {
+        seen = new PayloadReader(row).lenencBytesOrNull()?.toString('utf8') ?? null;
+      },
+      done: (e) => {
+        if (!e.failed) this.sqlMode = seen;
+      },
+    });
   }
 
   /**
@@ -856,6 +987,126 @@ export class MysqlSession implements LiveSession {
     this.deps.log.info('statement denied', { session: this.id, agent: this.principalValue?.agent, rule: ruleId });
   }
 
+  // ---- COM_CHANGE_USER ----------------------------------------------------------------------
+
+  /** the COM_CHANGE_USER being authenticated */
+  private changing: { cu: ComChangeUser; oldUser: string } | null = null;
+
+  /**
+   * COM_CHANGE_USER: the new user is authenticated like a login (minted credentials, the same plugins
+   * and auth switch; the client computes its answer with the scramble of the initial handshake, as
+   * MySQL clients do), and must be a credential of this session's target. A wrong password is 1045 and
+   * the connection closes. Then the upstream session is reset (COM_RESET_CONNECTION, the identity
+   * variable set again for the new agent, sql_mode read again) and the session continues as the new
+   * principal. A principal with other masks than the current one is refused (1235): the masking
+   * state of the old one cannot carry over cleanly.
+   */
+  private onChangeUser(cmd: ClientCommand): void {
+    if (this.queue.length > 0 || this.awaiting) {
+      // earlier commands are still answered: the exchange starts once they are done
+      this.holdUntil(cmd, this.whenIdle());
+      return;
+    }
+    const cu = decodeComChangeUser(cmd.payload, this.caps);
+    const resp = this.response!;
+    if (cu.characterSet !== null && cu.characterSet !== resp.characterSet) {
+      return this.local(cmd, { kind: 'change_user_refused', reason: 'another character set than the connection\'s is not supported through sqlwarden' });
+    }
+    if (!cu.username) {
+      this.lastClientSeq = cmd.lastSeq;
+      return this.fail('unknown_user', { kind: 'auth_failed', user: '' });
+    }
+    this.changing = { cu, oldUser: this.user };
+    // the old credential's registry entry goes now (it is keyed by user); the session is not usable until the exchange ends
+    if (this.registered) {
+      this.registered = false;
+      this.deps.registry.remove(this);
+      this.deps.metrics.sessions.labels('mysql').dec();
+    }
+    this.user = cu.username;
+    this.record = null;
+    this.failure = null;
+    this.lastClientSeq = cmd.lastSeq;
+    this.phase = Phase.Busy;
+    this.client.pause();
+    const plugin = (this.caps & Capability.PluginAuth) !== 0 ? cu.authPluginName : null;
+    // the client reads no more commands until it has the answer; the auth exchange reads its packets
+    this.beginAuth(cu.username, plugin, cu.authResponse)
+      .then(() => {
+        if (this.phase !== Phase.Closed) this.client.resume();
+      })
+      .catch((err: unknown) => this.onClientFault(err));
+  }
+
+  /** Resolves once no response is owed and no command is being judged. */
+  private whenIdle(): Promise<void> {
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private idleWaiters: (() => void)[] = [];
+
+  private afterChangeUser(change: { cu: ComChangeUser; oldUser: string }, before: Buffer[]): void {
+    this.changing = null;
+    const record = this.record;
+    const old = this.principalValue!;
+    const target = this.target!;
+    if (!record) return this.fail(this.failure ?? 'unknown_user', { kind: 'auth_failed', user: this.user });
+    const db = change.cu.database;
+    if (record.target !== old.target || (db && db !== target.database)) return this.fail('wrong_target', { kind: 'auth_failed', user: this.user });
+    if (record.expiresAt <= Date.now()) return this.fail('expired', { kind: 'auth_failed', user: this.user });
+    const principal: Principal = Object.freeze({
+      agent: record.agent,
+      labels: Object.freeze({ ...record.labels }),
+      credentialId: record.id,
+      user: record.user,
+      target: record.target,
+      sessionId: this.id,
+    });
+    const masksOf = (p: Principal): readonly unknown[] => {
+      const m = this.deps.decider.masksFor?.(p) ?? null;
+      return m && !m.isEmpty ? m.rules : [];
+    };
+    const was = masksOf(old);
+    const now = masksOf(principal);
+    if (was.length !== now.length || was.some((r, i) => r !== now[i])) {
+      this.deps.log.info('change user refused: other masks', { session: this.id, from: old.agent, to: record.agent });
+      // authenticated, but the session cannot continue as either principal: the reason, then close
+      this.fatal({ kind: 'change_user_refused', reason: 'the new credential has other masks than this session' }, this.replySeq());
+      return;
+    }
+    this.principalValue = principal;
+    this.expiresAt = record.expiresAt;
+    const agentLabel = this.deps.metrics.agentLabel(record.agent);
+    this.countAllow = this.deps.metrics.statements.labels('mysql', agentLabel, 'allow');
+    this.countDeny = this.deps.metrics.statements.labels('mysql', agentLabel, 'deny');
+    this.deps.registry.add(this);
+    this.registered = true;
+    this.deps.metrics.sessions.labels('mysql').inc();
+    this.deps.log.info('mysql change user', { session: this.id, from: old.agent, to: record.agent, credential: record.id });
+    // the upstream session starts over: prepared statements, user variables, temporary tables, settings
+    for (const id of this.statements.keys()) this.masking?.forgetCursor(id);
+    this.statements.clear();
+    this.lastPrepared = null;
+    this.prepareCounter++;
+    let seq = this.replySeq();
+    const reply = before.map((b) => encodePacket(b, seq++));
+    this.phase = Phase.Ready;
+    this.sendInternalCommand(Buffer.from([Command.ResetConnection]), Command.ResetConnection, {
+      done: (e) => {
+        if (e.failed) {
+          this.deps.log.warn('the upstream session could not be reset after COM_CHANGE_USER; ending it', { session: this.id });
+          this.fatal({ kind: 'upstream_lost' }, seq);
+        }
+      },
+    });
+    this.sendInternal(identityStatement(IDENTITY_VARIABLE, `sqlwarden:${record.agent}:${this.id}`));
+    this.rereadSqlMode();
+    // the OK goes out once the upstream session is reset (its status flags are those of the reset session)
+    const ok = this.localLater({ payload: Buffer.from([Command.ChangeUser]), raw: [], lastSeq: seq - 1 });
+    ok.bytes = Buffer.concat([...reply, encodePacket(encodeOkPacket({ statusFlags: ServerStatus.Autocommit }, this.caps), seq)]);
+    this.advance();
+  }
+
   // ---- KILL ---------------------------------------------------------------------------------
 
   /**
@@ -873,10 +1124,20 @@ export class MysqlSession implements LiveSession {
     const other = this.deps.sessionByConnectionId(req.id);
     this.countAllow?.inc();
     if (!other || other.principal?.agent !== me.agent || other.isClosed) {
-      if (!other && req.mode === 'query' && this.deps.store.kind === 'redis') {
-        // perhaps a session on another instance: relayed, where only the same agent's session matches
-        void this.deps.registry.cancel(req.id, agentKillSecret(me.agent)).catch((err: unknown) => this.deps.log.warn('kill relay failed', { err }));
-        return this.localOk(cmd);
+      if (this.deps.store.kind === 'redis') {
+        // perhaps a session on another instance: relayed with the asking agent; only a session of that
+        // agent there acts, and its answer decides between OK and "Unknown thread id"
+        const entry = this.localLater(cmd);
+        const settle = (found: boolean): void => {
+          entry.bytes = found ? this.okPacket(cmd.lastSeq + 1) : toMysqlErrPacket({ kind: 'unknown_thread', id: req.id }, cmd.lastSeq + 1);
+          this.advance();
+        };
+        const relayed = this.deps.relayKill(req.id, req.mode, me.agent).then(settle, (err: unknown) => {
+          this.deps.log.warn('kill relay failed', { err });
+          settle(false);
+        });
+        this.holdUntil(null, relayed);
+        return;
       }
       return this.local(cmd, { kind: 'unknown_thread', id: req.id });
     }
@@ -911,17 +1172,19 @@ export class MysqlSession implements LiveSession {
       await killUpstream(target, this.upstreamThreadId, 'connection').catch((err: unknown) => this.deps.log.warn('upstream kill failed', { session: this.id, err }));
     }
     this.deps.metrics.sessionsEnded.labels('mysql', 'killed').inc();
-    this.fatal({ kind: 'killed' }, 0);
+    // in place of the response owed (a KILL CONNECTION usually interrupts a running statement), else unsolicited
+    const h = this.queue[0];
+    this.fatal({ kind: 'killed' }, h && !h.sent ? h.replySeq : this.errorSeq());
   }
 
   // ---- responses in order -------------------------------------------------------------------
 
   /** Forwards a command as the client sent it; its response will stream back. */
-  private forward(cmd: ClientCommand, analysis?: Analysis, done?: (e: InFlight) => void, extra: { sql?: string; stmtId?: number } = {}): void {
+  private forward(cmd: ClientCommand, analysis?: Analysis, done?: (e: InFlight) => void, extra: { sql?: string; stmtId?: number; infile?: string[] } = {}): void {
     const command = cmd.payload[0]!;
     for (const b of cmd.raw) this.writeUpstream(b);
     if (command === Command.StmtClose || command === Command.StmtSendLongData) return;
-    this.queue.push({ kind: Entry.Upstream, command, replySeq: (cmd.lastSeq + 1) & 0xff, analysis, done, sql: extra.sql, stmtId: extra.stmtId });
+    this.queue.push({ kind: Entry.Upstream, command, replySeq: (cmd.lastSeq + 1) & 0xff, analysis, done, sql: extra.sql, stmtId: extra.stmtId, infile: extra.infile });
     this.advance();
   }
 
@@ -929,34 +1192,48 @@ export class MysqlSession implements LiveSession {
    * Forwards a statement-running command; under masking, the catalog is first asked for the
    * relations it names (later commands wait), so its results and errors are planned from memory.
    */
-  private forwardMasked(cmd: ClientCommand, analysis: Analysis | undefined, done: ((e: InFlight) => void) | undefined, extra: { sql?: string; stmtId?: number }): void {
+  private forwardMasked(cmd: ClientCommand, analysis: Analysis | undefined, done: ((e: InFlight) => void) | undefined, extra: { sql?: string; stmtId?: number; infile?: string[] }): void {
     const load = this.masking?.beforeStatement(analysis?.ok ? analysis.statements : undefined, extra.sql ?? '') ?? null;
-    if (!load) return this.forward(cmd, analysis, done, extra);
+    if (!load) return this.forwardChecked(cmd, analysis, done, extra);
     this.awaiting = cmd;
     const p = load.then(() => {
       if (this.phase !== Phase.Ready || this.endReason) return;
       this.awaiting = null;
-      this.forward(cmd, analysis, done, extra);
+      this.forwardChecked(cmd, analysis, done, extra);
     });
     this.holdUntil(null, p.catch((err: unknown) => this.onClientFault(err)));
   }
 
-  /** sqlwarden's own statement on the upstream session; its response is consumed. */
-  private sendInternal(sql: string): void {
+  /** Forwards unless masking refuses the statement's predicates now that the catalog knows its relations (views followed: predicate-views.ts). */
+  private forwardChecked(cmd: ClientCommand, analysis: Analysis | undefined, done: ((e: InFlight) => void) | undefined, extra: { sql?: string; stmtId?: number; infile?: string[] }): void {
+    const refusal = this.masking?.predicateRefusal(analysis?.ok ? analysis.statements : undefined);
+    if (!refusal) return this.forward(cmd, analysis, done, extra);
+    this.noteDenial(refusal.ruleId);
+    if (cmd.payload[0] === Command.StmtPrepare) this.noPrepare();
+    this.local(cmd, { kind: 'denied', ruleId: refusal.ruleId, reason: refusal.reason });
+  }
+
+  /** sqlwarden's own statement on the upstream session; its response is consumed (rows to `onRow`, the end to `done`). */
+  private sendInternal(sql: string, opts?: { onRow?: (payload: Buffer) => void; done?: (e: InFlight) => void }): void {
+    this.sendInternalCommand(encodeComQuery(sql, this.caps), Command.Query, opts);
+  }
+
+  private sendInternalCommand(payload: Buffer, command: number, opts?: { onRow?: (payload: Buffer) => void; done?: (e: InFlight) => void }): void {
     const up = this.upstream;
     if (!up) return;
-    this.writeUpstream(encodePacket(encodeComQuery(sql, this.caps), 0));
+    this.writeUpstream(encodePacket(payload, 0));
     this.queue.push({
       kind: Entry.Internal,
-      command: Command.Query,
+      command,
       replySeq: 1,
-      done: (e) => {
+      onRow: opts?.onRow,
+      done: opts?.done ?? ((e) => {
         if (e.failed) {
           this.deps.log.warn('the identity variable could not be set again; ending the session', { session: this.id });
           this.unsafeSetting = 'the identity variable could not be set again';
           this.endReason = 'shutdown';
         }
-      },
+      }),
     });
     this.advance();
   }
@@ -1002,6 +1279,11 @@ export class MysqlSession implements LiveSession {
         this.rowParts = null;
       }
       return;
+    }
+    if (this.idleWaiters.length > 0 && this.awaiting === null) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      queueMicrotask(() => waiters.forEach((w) => w()));
     }
     if (this.endReason && this.phase === Phase.Ready && (this.awaiting === null || this.endReason === 'killed')) this.finishEnd();
   }
@@ -1073,10 +1355,21 @@ export class MysqlSession implements LiveSession {
           h.statementId = ok.statementId;
           break;
         }
-        case PacketKind.LocalInfileRequest:
-          // never negotiated with the upstream: a client file must never be asked for through sqlwarden
-          throw new ProtocolError('the database asked for a client file (LOCAL INFILE), which sqlwarden never allows');
+        case PacketKind.LocalInfileRequest: {
+          // only the file the judged statement names, in order: a hostile or compromised upstream must
+          // not make the client send any other file
+          const want = h.kind === Entry.Upstream ? h.infile?.shift() : undefined;
+          if (want === undefined || raw.more || !decodeLocalInfileRequest(raw.payload).equals(Buffer.from(want, 'utf8'))) {
+            throw new InfileViolation();
+          }
+          // the client's file packets follow (relayInfile), then its empty packet; then the upstream answers
+          this.infileSeq = (raw.seq + this.seqShift + 1) & 0xff;
+          this.infileSavedLimit = this.clientReader.maxPacketSize;
+          this.clientReader.maxPacketSize = Number.MAX_SAFE_INTEGER;
+          break;
+        }
         default:
+          if (kind === PacketKind.Row && h.onRow && !raw.more) h.onRow(raw.payload);
           // ColumnCount / ColumnDefinition / Row: result masking
           if (m) handled = this.maskPacket(kind, raw, h, tracker, m);
           break;
@@ -1218,6 +1511,12 @@ export class MysqlSession implements LiveSession {
   }
 
   private onUpstreamFault(err: unknown): void {
+    if (err instanceof InfileViolation) {
+      this.deps.log.warn('the database asked for a client file the statement did not name; ending the session', { session: this.id, agent: this.principalValue?.agent });
+      const h = this.queue[0];
+      this.fatal({ kind: 'infile_violation' }, h && !h.sent ? h.replySeq : this.errorSeq());
+      return;
+    }
     if (err instanceof MaskingViolation) {
       this.deps.log.warn('masking violation; ending the session', { session: this.id, detail: err.message });
       this.fatal({ kind: 'masking_violation', detail: err.message }, 0);
@@ -1293,6 +1592,8 @@ export class MysqlSession implements LiveSession {
 
   /** Called by the registry: credential revoked or expired, or shutdown. */
   end(reason: EndReason): void {
+    // already ended while idle, waiting for the client's next command: shutdown does not wait
+    if (this.phase === Phase.Ending && reason === 'shutdown') return this.close();
     if (this.phase === Phase.Closed || this.endReason) return;
     this.endReason = reason;
     if (this.phase !== Phase.Ready) {
@@ -1322,8 +1623,45 @@ export class MysqlSession implements LiveSession {
     }
     this.deps.metrics.sessionsEnded.labels('mysql', this.unsafeSetting ? 'unsafe_setting' : reason).inc();
     const seq = this.errorSeq();
-    if (this.unsafeSetting) return this.fatal({ kind: 'unsafe_setting', setting: this.unsafeSetting }, seq);
-    this.fatal(reason === 'revoked' || reason === 'admin' ? { kind: 'revoked' } : reason === 'expired' ? { kind: 'expired' } : { kind: 'shutdown' }, seq);
+    const err: MysqlSessionError = this.unsafeSetting
+      ? { kind: 'unsafe_setting', setting: this.unsafeSetting }
+      : reason === 'revoked' || reason === 'admin'
+        ? { kind: 'revoked' }
+        : reason === 'expired'
+          ? { kind: 'expired' }
+          : { kind: 'shutdown' };
+    // nothing owed to the client: an error now would arrive unasked (sequence 0), which drivers take for
+    // a packet out of order when it crosses a command they are sending. MySQL and MariaDB send nothing
+    // when they kill an idle connection; sqlwarden ends the upstream session now and answers the
+    // client's next command with the error (then hangs up), so the client learns why.
+    if (seq === 0 && this.phase === Phase.Ready && reason !== 'shutdown') return this.endIdle(err);
+    this.fatal(err, seq);
+  }
+
+  private idleEndError: MysqlSessionError | null = null;
+
+  private endIdle(err: MysqlSessionError): void {
+    this.phase = Phase.Ending;
+    this.idleEndError = err;
+    this.releaseUpstream();
+    if (this.endTimer) clearTimeout(this.endTimer);
+    this.endTimer = setTimeout(() => this.close(), IDLE_END_WAIT_MS);
+    this.endTimer.unref();
+    this.clientWaitingDrain = false;
+    this.client.resume();
+    try {
+      this.answerEnding();
+    } catch (e) {
+      this.onClientFault(e);
+    }
+  }
+
+  /** Ended while idle: the next command from the client is answered with the reason, then the connection closes. */
+  private answerEnding(): void {
+    const cmd = this.readCommand();
+    if (!cmd || this.phase !== Phase.Ending) return;
+    if (cmd.payload[0] === Command.Quit) return this.close();
+    this.fatal(this.idleEndError ?? { kind: 'shutdown' }, (cmd.lastSeq + 1) & 0xff);
   }
 
   /** The sequence id of an error sqlwarden sends now: the reply to a command it holds, else unsolicited (0). */
@@ -1384,15 +1722,36 @@ export class MysqlSession implements LiveSession {
     this.phase = Phase.Closed;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     if (this.endTimer) clearTimeout(this.endTimer);
-    const up = this.upstream;
-    if (up && !up.destroyed) {
-      up.end(encodePacket(Buffer.from([Command.Quit]), 0));
-      setTimeout(() => up.destroy(), END_GRACE_MS).unref();
-    }
+    this.releaseUpstream();
     const client = this.client;
     if (!client.destroyed) {
       if (client.writableEnded) setTimeout(() => client.destroy(), END_GRACE_MS).unref();
       else client.destroy();
+    }
+  }
+
+  /** Ends the upstream session (COM_QUIT) and leaves the registry: the session is over for the database. */
+  private releaseUpstream(): void {
+    const up = this.upstream;
+    if (up) {
+      up.off('data', this.onUpstreamData);
+      up.off('close', this.onUpstreamClose);
+      up.off('drain', this.onUpstreamDrain);
+      up.off('error', this.onUpstreamError);
+      up.on('error', () => {});
+      this.upstreamReader = null;
+      if (!up.destroyed) {
+        if (this.queue.length > 0) {
+          // a statement is still running: MariaDB takes unread COM_QUIT bytes for a live client and lets
+          // it run to the end, so stop it (KILL QUERY over a side connection) and drop the socket unsaid
+          void this.killQuery();
+          up.destroy();
+        } else {
+          up.end(encodePacket(Buffer.from([Command.Quit]), 0));
+          setTimeout(() => up.destroy(), END_GRACE_MS).unref();
+        }
+      }
+      this.upstream = null;
     }
     if (this.registered) {
       this.registered = false;
@@ -1403,6 +1762,6 @@ export class MysqlSession implements LiveSession {
   }
 
   get isClosed(): boolean {
-    return this.phase === Phase.Closed;
+    return this.phase === Phase.Closed || this.phase === Phase.Ending;
   }
 }

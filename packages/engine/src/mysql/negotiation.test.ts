@@ -4,14 +4,15 @@ import { advertisedCapabilities, capabilityNames, clientNegotiated, clientServer
 const MARIADB_10_11 = 0xf7fe | (0x81bf << 16); // what the local MariaDB offers (lower 32 bits)
 
 describe('capability negotiation', () => {
-  it('never advertises compression, LOCAL INFILE, IGNORE_SPACE or optional metadata', () => {
+  it('never advertises compression, IGNORE_SPACE or optional metadata; LOCAL INFILE is offered (sqlwarden decides per statement)', () => {
     for (const up of [null, 0xffffffff, MARIADB_10_11 >>> 0]) {
       for (const tls of [false, true]) {
         const caps = advertisedCapabilities(up, tls);
-        for (const f of [Capability.Compress, Capability.LocalFiles, Capability.IgnoreSpace, Capability.OptionalResultsetMetadata, Capability.NoSchema, Capability.ZstdCompressionAlgorithm]) {
+        for (const f of [Capability.Compress, Capability.IgnoreSpace, Capability.OptionalResultsetMetadata, Capability.NoSchema, Capability.ZstdCompressionAlgorithm]) {
           expect(caps & f).toBe(0);
         }
         expect((caps & Capability.Ssl) !== 0).toBe(tls);
+        expect(caps & Capability.LocalFiles).toBe(Capability.LocalFiles);
         expect(caps & Capability.DeprecateEof).toBe(Capability.DeprecateEof);
         expect(caps & Capability.LongPassword).toBe(Capability.LongPassword);
       }
@@ -34,6 +35,11 @@ describe('capability negotiation', () => {
     expect(noEof).toEqual({ ok: false, missing: ['CLIENT_DEPRECATE_EOF'] });
     const up = upstreamCapabilities(Capability.Protocol41 | Capability.Ssl | Capability.LocalFiles, 0xffffffff);
     expect(up.ok && up.capabilities & (Capability.Ssl | Capability.LocalFiles | Capability.Compress)).toBe(0);
+    // LOCAL INFILE only for a session that asks for it (a principal the policy allows), and only if the client negotiated it
+    const allowed = upstreamCapabilities(Capability.Protocol41 | Capability.LocalFiles, 0xffffffff, true);
+    expect(allowed.ok && allowed.capabilities & Capability.LocalFiles).toBe(Capability.LocalFiles);
+    const notAsked = upstreamCapabilities(Capability.Protocol41, 0xffffffff, true);
+    expect(notAsked.ok && notAsked.capabilities & Capability.LocalFiles).toBe(0);
   });
 
   it('names flags', () => {

@@ -8,7 +8,10 @@ import { Capability } from '@sqlwarden/wire-mysql';
  * upstream as the client negotiated them, so upstream bytes can be forwarded untouched; a flag the
  * client negotiated that the upstream does not offer fails the login with a message naming it
  * (nothing is translated). Login-only flags (`LOGIN_FLAGS`) are sqlwarden's own business on each side.
- * Never advertised: CLIENT_COMPRESS, CLIENT_LOCAL_FILES (LOAD DATA LOCAL is refused),
+ * CLIENT_LOCAL_FILES is advertised to clients (which file a client sends is decided per statement by
+ * sqlwarden: see the session) but negotiated with the upstream only for sessions whose principal the
+ * policy allows LOAD DATA LOCAL INFILE (`localFiles` of upstreamCapabilities).
+ * Never advertised: CLIENT_COMPRESS,
  * CLIENT_IGNORE_SPACE (it switches the server's parser to IGNORE_SPACE), CLIENT_NO_SCHEMA, CLIENT_ODBC,
  * CLIENT_CAN_HANDLE_EXPIRED_PASSWORDS, CLIENT_OPTIONAL_RESULTSET_METADATA (result masking needs the
  * column definitions), zstd, multi-factor auth, and MariaDB's extended capabilities (CLIENT_MYSQL stays
@@ -45,7 +48,7 @@ const OPTIONAL_WIRE_FLAGS = (Capability.SessionTrack | Capability.QueryAttribute
  * offered (probed), or null when not known yet (then the optional wire flags are left out).
  */
 export function advertisedCapabilities(upstream: number | null, tls: boolean): number {
-  let caps = (WIRE_FLAGS | LOGIN_FLAGS) >>> 0;
+  let caps = (WIRE_FLAGS | LOGIN_FLAGS | Capability.LocalFiles) >>> 0;
   if (upstream === null) caps = (caps & ~OPTIONAL_WIRE_FLAGS) >>> 0;
   else caps = (caps & (upstream | LOGIN_FLAGS)) >>> 0;
   if (tls) caps = (caps | Capability.Ssl) >>> 0;
@@ -84,14 +87,16 @@ export type UpstreamFlags = { ok: true; capabilities: number } | { ok: false; mi
  * negotiated, plus the login flags the upstream offers (CLIENT_SSL is added by the TLS upgrade).
  * Fails, naming the flags, when the upstream lacks a wire flag the client negotiated.
  */
-export function upstreamCapabilities(negotiatedWithClient: number, upstreamOffered: number): UpstreamFlags {
+export function upstreamCapabilities(negotiatedWithClient: number, upstreamOffered: number, localFiles = false): UpstreamFlags {
   const wire = (negotiatedWithClient & WIRE_FLAGS) >>> 0;
   const missing = (wire & ~upstreamOffered) >>> 0;
   if (missing !== 0) return { ok: false, missing: capabilityNames(missing) };
   if ((upstreamOffered & Capability.Protocol41) === 0) return { ok: false, missing: ['CLIENT_PROTOCOL_41'] };
   // CLIENT_LONG_PASSWORD is also MariaDB's CLIENT_MYSQL: set, so no MariaDB extended capabilities are exchanged
   const login = ((upstreamOffered & LOGIN_FLAGS) | Capability.LongPassword) >>> 0;
-  return { ok: true, capabilities: (wire | login) >>> 0 };
+  // LOCAL INFILE: only when the session asks for it (an allowed principal) and the upstream offers it
+  const local = localFiles ? (negotiatedWithClient & upstreamOffered & Capability.LocalFiles) >>> 0 : 0;
+  return { ok: true, capabilities: (wire | login | local) >>> 0 };
 }
 
 /**

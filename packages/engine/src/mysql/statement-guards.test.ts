@@ -1,4 +1,4 @@
-import { parseKill, useDatabases, writesIdentityVariable } from './statement-guards.js';
+import { localInfileNames, parseKill, useDatabases, writesIdentityVariable } from './statement-guards.js';
 
 describe('parseKill', () => {
   it.each([
@@ -71,4 +71,17 @@ describe('writesIdentityVariable', () => {
   ])('does not write: %s', (sql) => {
     expect(writesIdentityVariable(sql)).toBe(false);
   });
+});
+
+describe('localInfileNames', () => {
+  it.each([
+    ["LOAD DATA LOCAL INFILE '/tmp/a.csv' INTO TABLE t", ['/tmp/a.csv']],
+    ["load data low_priority local infile \"b.csv\" into table t; SELECT 1; LOAD XML CONCURRENT LOCAL INFILE 'c\\'.xml' INTO TABLE u", ['b.csv', "c'.xml"]],
+    ["LOAD DATA INFILE '/etc/passwd' INTO TABLE t", []],
+    ['SELECT 1', []],
+    ["/*!50000 LOAD DATA LOCAL INFILE 'v.csv' INTO TABLE t */", ['v.csv']],
+  ])('%s', (sql, names) => expect(localInfileNames(sql)).toEqual(names));
+  it.each([["LOAD DATA LOCAL INFILE 'a' 'b' INTO TABLE t"], ["LOAD DATA LOCAL INFILE _latin1'a' INTO TABLE t"], ['LOAD DATA LOCAL INFILE @f INTO TABLE t']])('refuses %s', (sql) =>
+    expect(localInfileNames(sql)).toBeNull(),
+  );
 });

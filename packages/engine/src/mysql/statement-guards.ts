@@ -135,3 +135,31 @@ export function writesIdentityVariable(sql: string, depth = 0): boolean {
   }
   return false;
 }
+
+/**
+ * The file names of the `LOAD DATA|XML [LOW_PRIORITY|CONCURRENT] LOCAL INFILE '<name>'` statements of
+ * a string, in order: the only files the upstream may ask the client for while it runs. Null when a
+ * LOCAL INFILE statement's name is not one plain string literal (or the text does not tokenize).
+ */
+export function localInfileNames(sql: string): string[] | null {
+  const stmts = lex(sql);
+  if (!stmts) return null;
+  const out: string[] = [];
+  for (const s of stmts) {
+    if (firstWord(s) !== 'LOAD') continue;
+    const w = (k: number): string => word(s.code, s.tokens[k]);
+    let i = 1;
+    if (w(i) !== 'DATA' && w(i) !== 'XML') continue;
+    i++;
+    if (w(i) === 'LOW_PRIORITY' || w(i) === 'CONCURRENT') i++;
+    if (w(i) !== 'LOCAL') continue;
+    i++;
+    if (w(i) !== 'INFILE') return null;
+    const t = s.tokens[i + 1];
+    if (!t || t.kind !== 'string' || s.tokens[i + 2]?.kind === 'string') return null;
+    const text = s.code.slice(t.start, t.end);
+    if (text[0] !== "'" && text[0] !== '"') return null;
+    out.push(unquoteMysql(text));
+  }
+  return out;
+}

@@ -43,6 +43,8 @@ export interface MysqlUpstreamOptions {
   maxPacketSize: number;
   /** connection attributes (CLIENT_CONNECT_ATTRS) */
   attributes: Record<string, string>;
+  /** CLIENT_LOCAL_FILES upstream (when the client negotiated it): only for principals allowed LOAD DATA LOCAL INFILE */
+  localFiles?: boolean;
   /** after login: `SET @<variable> = '<value>'` (the session's identity tag) */
   identity?: { variable: string; value: string };
 }
@@ -333,7 +335,7 @@ export async function connectMysqlUpstream(target: MysqlTarget, opts: MysqlUpstr
   const timer = setTimeout(() => ch.fail(new UpstreamError(`upstream "${target.name}" did not complete login within ${target.connectTimeoutMs} ms`)), target.connectTimeoutMs);
   try {
     const hs = await readHandshake(ch, target);
-    const flags = upstreamCapabilities(opts.capabilities, hs.capabilities);
+    const flags = upstreamCapabilities(opts.capabilities, hs.capabilities, opts.localFiles === true);
     if (!flags.ok) {
       throw new UpstreamError(`the database of target "${target.name}" does not support ${flags.missing.join(', ')}, which this client negotiated; connect with a client that does not ask for it`);
     }

@@ -161,7 +161,11 @@ export class MaskSet {
   private readonly masks = new Map<string, ValueMasker>();
   private readonly hashKey: HmacSha256 | undefined;
 
-  constructor(rules: readonly MaskRule[], opts: MaskSetOptions = {}) {
+  constructor(
+    /** the policy's mask rules this set applies, in policy order */
+    readonly rules: readonly MaskRule[],
+    opts: MaskSetOptions = {},
+  ) {
     if (opts.hashKey !== undefined && opts.hashKey.length < 16) throw new Error('masking.hashKey must be at least 16 bytes');
     this.hashKey = opts.hashKey !== undefined ? new HmacSha256(opts.hashKey) : undefined;
     for (const rule of rules) {
@@ -177,6 +181,13 @@ export class MaskSet {
   static forPrincipal(rules: readonly MaskRule[], who: Principal, opts: MaskSetOptions = {}): MaskSet | null {
     const mine = rules.filter((r) => whoMatches(r.who, who));
     return mine.length === 0 ? null : new MaskSet(mine, opts);
+  }
+
+  /** Do two mask sets (null: none) apply the same rules of the same policy? */
+  static sameRules(a: MaskSet | null, b: MaskSet | null): boolean {
+    const x = a?.rules ?? [];
+    const y = b?.rules ?? [];
+    return x.length === y.length && x.every((r, i) => r === y[i]);
   }
 
   get isEmpty(): boolean {
