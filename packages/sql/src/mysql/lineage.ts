@@ -14,11 +14,11 @@
  */
 import type { ColumnRef, LineageTable, OutputColumn } from '../facts.js';
 import type { PNode } from './grammar-parser.js';
+import { colOf, colRef, combine, compact, dedupe, finish, isSpread, keyOf, knownNames, signature, starAsWhole, type Col, type Lin } from '../lineage-common.js';
 import { child, childrenNamed, findAll, hasTerminal, identText, kids, nameParts, ruleName, sourceText } from './tree.js';
 
 /** MySQL refuses more columns than this in a table / result; beyond it lineage is not kept. */
 const MAX_OUTPUT_COLUMNS = 4096;
-const MAX_SOURCES = 256;
 const MAX_PREDICATES = 1024;
 const MAX_DEPTH = 6000;
 
@@ -67,21 +67,6 @@ const BUILTIN = new Set(
 // ---------------------------------------------------------------------------------------------
 // lineage values (as in the Postgres lineage)
 
-interface Lin {
-  src: ColumnRef[];
-  whole: LineageTable[];
-  direct: boolean;
-  inc: boolean;
-  amb: boolean;
-  why: string[];
-}
-
-interface Col extends Lin {
-  name: string;
-  star?: LineageTable;
-  expands?: boolean;
-}
-
 function lin(): Lin {
   return { src: [], whole: [], direct: false, inc: false, amb: false, why: [] };
 }
@@ -120,33 +105,6 @@ function candidates(list: Lin[], why: string): Lin {
   return r;
 }
 
-function colOf(l: Lin, name: string): Col {
-  return { src: l.src, whole: l.whole, direct: l.direct, inc: l.inc, amb: l.amb, why: l.why, name };
-}
-
-function isSpread(c: Col): boolean {
-  return c.star !== undefined || c.expands === true;
-}
-
-function starAsWhole(c: Col): Lin {
-  if (!c.star) return c;
-  return { src: c.src, whole: [...c.whole, c.star], direct: false, inc: c.inc, amb: c.amb, why: c.why };
-}
-
-function colRef(t: LineageTable, column: string): ColumnRef {
-  return t.schema !== undefined ? { schema: t.schema, table: t.table, column } : { table: t.table, column };
-}
-
-function keyOf(c: { schema?: string; table: string; column?: string }): string {
-  return `${c.schema ?? ''}\u0000${c.table}\u0000${c.column ?? ''}`;
-}
-
-function dedupe<T extends { schema?: string; table: string; column?: string }>(list: T[]): T[] {
-  const m = new Map<string, T>();
-  for (const c of list) if (!m.has(keyOf(c))) m.set(keyOf(c), c);
-  return [...m.values()];
-}
-
 const eq = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 function rename(cols: Col[], names: string[] | undefined): Col[] {
@@ -166,71 +124,6 @@ function rename(cols: Col[], names: string[] | undefined): Col[] {
     out[i] = { ...c, name: names[i]! };
   }
   return out;
-}
-
-function signature(cols: Col[]): string {
-  const set = (l: string[]): string[] => [...new Set(l)].sort();
-  return JSON.stringify(cols.map((c) => [c.name, set(c.src.map(keyOf)), set(c.whole.map((w) => keyOf(w))), c.direct, c.inc, c.amb, c.star ? keyOf(c.star) : '', !!c.expands]));
-}
-
-function compact(c: Col): Col {
-  return { ...c, src: dedupe(c.src), whole: dedupe(c.whole), why: [...new Set(c.why)] };
-}
-
-function isColumnValue(c: Col): boolean {
-  return c.direct && c.src.length > 0 && c.whole.length === 0 && !isSpread(c);
-}
-
-function isDataFree(c: Col): boolean {
-  return !c.direct && c.src.length === 0 && c.whole.length === 0 && !c.inc && !c.amb && !isSpread(c);
-}
-
-/** Set operations: column i derives from column i of every branch (see the Postgres lineage). */
-function combine(branches: Col[][]): Col[] {
-  if (branches.length === 1) return branches[0]!;
-  const first = branches[0]!;
-  const out: Col[] = [];
-  const width = Math.max(...branches.map((b) => b.length));
-  const sameWidth = branches.every((b) => b.length === width);
-  let i = 0;
-  for (; i < width; i++) {
-    const at = branches.map((b) => b[i]);
-    if (at.some((c) => c === undefined || isSpread(c))) break;
-    const cols = at as Col[];
-    const acc = lin();
-    for (const c of cols) merge(acc, c);
-    acc.direct = cols.every((c) => isColumnValue(c) || isDataFree(c)) && cols.some(isColumnValue);
-    out.push(colOf(acc, first[i]!.name));
-  }
-  if (i < width) {
-    const acc = lin();
-    for (const b of branches) for (const c of b.slice(i)) mergeCol(acc, c);
-    if (!sameWidth && !branches.some((b) => b.some(isSpread))) {
-      acc.inc = true;
-      acc.why.push('set operation branches of different widths');
-    }
-    out.push({ ...colOf(acc, '*'), expands: true });
-  }
-  return out;
-}
-
-function finish(c: Col): OutputColumn {
-  let sources = dedupe(c.src);
-  let whole = dedupe(c.whole);
-  if (sources.length > MAX_SOURCES) {
-    whole = dedupe([...whole, ...sources.map((s): LineageTable => (s.schema !== undefined ? { schema: s.schema, table: s.table } : { table: s.table }))]);
-    sources = [];
-  }
-  const certain = !c.inc && !c.amb;
-  const o: OutputColumn = { name: c.name, sources, direct: c.direct, certain };
-  if (c.star) o.star = c.star;
-  if (c.expands) o.expands = true;
-  if (whole.length) o.wholeRow = whole;
-  if (!certain) {
-    if (!c.inc) o.ambiguous = true;
-    o.uncertain = [...new Set(c.why)];
-  }
-  return o;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1091,9 +984,4 @@ function aliasName(a: PNode): string {
   const text = k.symbol ? k.symbol.text : nameParts(k).join('.');
   if (text.startsWith("'") && text.endsWith("'")) return text.slice(1, -1).replace(/''/g, "'");
   return identText(text);
-}
-
-function knownNames(cols: Col[]): string[] | undefined {
-  if (cols.some(isSpread)) return undefined;
-  return cols.map((c) => c.name);
 }

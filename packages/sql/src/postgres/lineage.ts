@@ -11,6 +11,7 @@
  * known exactly and win over tables (the query would be ambiguous otherwise).
  */
 import type { ColumnRef, LineageTable, OutputColumn } from '../facts.js';
+import { colOf, colRef, combine, compact, dedupe, finish, isSpread, keyOf, knownNames, signature, starAsWhole, type Col as BaseCol, type Lin } from '../lineage-common.js';
 import { BUILTIN_FUNCTIONS, FUNCTION_OUT_COLUMNS } from './builtin-functions.js';
 
 /** Built-in functions whose result is read from tables (or queries) named by their arguments. */
@@ -48,8 +49,6 @@ const RECORD_FUNCTIONS = new Set([
 
 /** Postgres refuses more output columns than this (MaxTupleAttributeNumber); beyond it lineage is not kept. */
 const MAX_OUTPUT_COLUMNS = 1664;
-/** An output column with more distinct sources than this keeps whole-row markers for their tables instead. */
-const MAX_SOURCES = 256;
 /** More distinct predicate columns than this collapse to `table.*` entries. */
 const MAX_PREDICATES = 1024;
 /** JSON levels walked recursively (the statement walker already refused deeper trees) */
@@ -61,22 +60,7 @@ class LineageTooComplex extends Error {}
 // ---------------------------------------------------------------------------------------------
 // lineage values
 
-interface Lin {
-  src: ColumnRef[];
-  whole: LineageTable[];
-  /** a bare column reference */
-  direct: boolean;
-  /** lineage is incomplete (unknown function, unfollowed reference, ...) */
-  inc: boolean;
-  /** several candidates, all listed */
-  amb: boolean;
-  why: string[];
-}
-
-interface Col extends Lin {
-  name: string;
-  star?: LineageTable;
-  expands?: boolean;
+interface Col extends BaseCol {
   /** alias names (`AS s(a, b)`) that fell on this spread entry's columns: which ones is unknown */
   renamed?: string[];
 }
@@ -139,14 +123,6 @@ function candidates(list: Lin[], why: string): Lin {
     addWhy(r, why);
   }
   return r;
-}
-
-function colOf(l: Lin, name: string): Col {
-  return { src: l.src, whole: l.whole, direct: l.direct, inc: l.inc, amb: l.amb, why: l.why, name };
-}
-
-function isSpread(c: Col): boolean {
-  return c.star !== undefined || c.expands === true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,14 +350,6 @@ function tableOf(rv: any): LineageTable {
   return t;
 }
 
-function colRef(t: LineageTable, column: string): ColumnRef {
-  return t.schema !== undefined ? { schema: t.schema, table: t.table, column } : { table: t.table, column };
-}
-
-function keyOf(c: { schema?: string; table: string; column?: string }): string {
-  return `${c.schema ?? ''}\u0000${c.table}\u0000${c.column ?? ''}`;
-}
-
 function rename(cols: Col[], names: string[] | undefined): Col[] {
   if (!names || names.length === 0) return cols;
   const out = cols.slice();
@@ -403,16 +371,6 @@ function renamedColumn(c: Col, x: string): Lin {
   l.inc = true;
   addWhy(l, `"${x}" renames a column of ${c.star ? c.star.table + '.*' : '*'} that is unknown without the catalog`);
   return l;
-}
-
-function signature(cols: Col[]): string {
-  const set = (l: string[]): string[] => [...new Set(l)].sort();
-  return JSON.stringify(cols.map((c) => [c.name, set(c.src.map(keyOf)), set(c.whole.map((w) => keyOf(w))), c.direct, c.inc, c.amb, c.star ? keyOf(c.star) : '', !!c.expands]));
-}
-
-/** The same column with duplicate sources, tables and reasons dropped (keeps recursive CTE iterations small). */
-function compact(c: Col): Col {
-  return { ...c, src: dedupe(c.src), whole: dedupe(c.whole), why: [...new Set(c.why)] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,44 +411,6 @@ export function traceLineage(type: string, x: any): Lineage | undefined {
     // never an analysis failure
     return undefined;
   }
-}
-
-function same(a: { schema?: string; table: string; column?: string }, b: { schema?: string; table: string; column?: string }): boolean {
-  return a.table === b.table && a.column === b.column && a.schema === b.schema;
-}
-
-function dedupe<T extends { schema?: string; table: string; column?: string }>(list: T[]): T[] {
-  if (list.length <= 1) return list.slice();
-  if (list.length <= 16) {
-    const out: T[] = [];
-    for (const c of list) if (!out.some((o) => same(o, c))) out.push(c);
-    return out;
-  }
-  const m = new Map<string, T>();
-  for (const c of list) {
-    const k = keyOf(c);
-    if (!m.has(k)) m.set(k, c);
-  }
-  return [...m.values()];
-}
-
-function finish(c: Col): OutputColumn {
-  let sources = dedupe(c.src);
-  let whole = dedupe(c.whole);
-  if (sources.length > MAX_SOURCES) {
-    whole = dedupe([...whole, ...sources.map((s): LineageTable => (s.schema !== undefined ? { schema: s.schema, table: s.table } : { table: s.table }))]);
-    sources = [];
-  }
-  const certain = !c.inc && !c.amb;
-  const o: OutputColumn = { name: c.name, sources, direct: c.direct, certain };
-  if (c.star) o.star = c.star;
-  if (c.expands) o.expands = true;
-  if (whole.length) o.wholeRow = whole;
-  if (!certain) {
-    if (!c.inc) o.ambiguous = true;
-    o.uncertain = [...new Set(c.why)];
-  }
-  return o;
 }
 
 class Tracer {
@@ -1376,18 +1296,6 @@ function assigned(a: Assign | undefined): Lin | undefined {
   return acc;
 }
 
-/** An output column as a plain lineage value (a star entry becomes its whole table). */
-function starAsWhole(c: Col): Lin {
-  if (!c.star) return c;
-  return { src: c.src, whole: [...c.whole, c.star], direct: false, inc: c.inc, amb: c.amb, why: c.why };
-}
-
-/** Names of a FROM item's columns, when all are known. */
-function knownNames(cols: Col[]): string[] | undefined {
-  if (cols.some(isSpread)) return undefined;
-  return cols.map((c) => c.name);
-}
-
 /** XMLTABLE / JSON_TABLE column definitions (nested JSON_TABLE columns flattened). */
 function tableFuncColumns(list: any[] | undefined, out: { name: string; expr: any }[] = []): { name: string; expr: any }[] {
   for (const c of list ?? []) {
@@ -1397,52 +1305,6 @@ function tableFuncColumns(list: any[] | undefined, out: { name: string; expr: an
       if (x.coltype === 'JTC_NESTED') tableFuncColumns(x.columns, out);
       else if (x.name) out.push({ name: x.name, expr: x.on_empty ?? x.on_error });
     }
-  }
-  return out;
-}
-
-/**
- * Set operations and VALUES rows: the i-th output column derives from the i-th column of every
- * branch. Positions stay aligned until the first `*` of any branch; from there on, everything left
- * becomes one entry that expands to the remaining columns.
- */
-/** A bare column reference (or an ambiguous one, every candidate listed). */
-function isColumnValue(c: Col): boolean {
-  return c.direct && c.src.length > 0 && c.whole.length === 0 && !isSpread(c);
-}
-
-/** A value that derives from no column, fully traced: a constant, a parameter, `now()`. */
-function isDataFree(c: Col): boolean {
-  return !c.direct && c.src.length === 0 && c.whole.length === 0 && !c.inc && !c.amb && !isSpread(c);
-}
-
-function combine(branches: Col[][]): Col[] {
-  if (branches.length === 1) return branches[0];
-  const first = branches[0];
-  const out: Col[] = [];
-  const width = Math.max(...branches.map((b) => b.length));
-  const sameWidth = branches.every((b) => b.length === width);
-  let i = 0;
-  for (; i < width; i++) {
-    const at = branches.map((b) => b[i]);
-    if (at.some((c) => c === undefined || isSpread(c))) break;
-    const c0 = first[i];
-    const acc = lin();
-    for (const c of at) merge(acc, c);
-    // each row's value is one branch's value as it is: a column's own value when every branch is a
-    // bare column reference (the same column or not), or a value that derives from no column at all
-    // (a constant, a parameter); at least one branch must be a column
-    acc.direct = at.every((c) => isColumnValue(c) || isDataFree(c)) && at.some(isColumnValue);
-    out.push(colOf(acc, c0.name));
-  }
-  if (i < width) {
-    const acc = lin();
-    for (const b of branches) for (const c of b.slice(i)) mergeCol(acc, c);
-    if (!sameWidth && !branches.some((b) => b.some(isSpread))) {
-      acc.inc = true;
-      addWhy(acc, 'set operation branches of different widths');
-    }
-    out.push({ ...colOf(acc, '*'), expands: true });
   }
   return out;
 }
