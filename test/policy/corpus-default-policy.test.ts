@@ -111,10 +111,10 @@ const MYSQL_DENIED = new Map<string, string | string[]>([
   ["SELECT LOAD_FILE('/etc/passwd')", 'no-server-admin-functions'],
   ["SELECT * INTO OUTFILE '/tmp/out.csv' FIELDS TERMINATED BY ',' FROM users", ['no-server-file-copy', 'no-select-into-file']],
   ["SELECT id, email FROM users INTO OUTFILE '/tmp/out2.csv'", ['no-server-file-copy', 'no-select-into-file']],
-  // by policy: kinds [load_data] covers LOAD DATA LOCAL too (the file comes from the client host)
+  // by policy: a client file is loaded only for agents `mysql.local_infile` lists (the shipped policy lists none)
   [
     "LOAD DATA LOCAL INFILE '/tmp/users.csv' INTO TABLE users FIELDS TERMINATED BY ',' ENCLOSED BY '\"' LINES TERMINATED BY '\\n' IGNORE 1 LINES (id, email, name)",
-    'no-server-file-reads-or-writes',
+    'mysql-local-infile',
   ],
   // by policy: roles and privileges are managed by people
   ["CREATE USER 'app'@'%' IDENTIFIED BY 'secret'", 'no-privilege-changes'],
