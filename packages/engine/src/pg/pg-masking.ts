@@ -41,6 +41,7 @@ import { relationNames, type PgCatalog, type Relation } from './catalog-cache.js
 import { ErrorScope } from './error-scope.js';
 import { ResultTracker, type ResultColumns } from './result-tracker.js';
 import { PgCopyOut, type CopyHost } from './copy-out.js';
+import type { CatalogVerdict } from './predicate-views.js';
 
 /** What a statement carries into the tracker: the analysis of the SQL that produced it. */
 export type Attached = readonly StatementFacts[];
@@ -55,7 +56,6 @@ export interface MaskingCounters {
 }
 
 /** The decision point's verdict on a request's COPY ... TO STDOUT statements. */
-export type CopyVerdict = { kind: 'ok' } | { kind: 'deny'; ruleId: string; reason: string } | { kind: 'load'; done: Promise<void> };
 
 /** view lineage and name expansion stop here (views of views of ...): deeper → unknown → masked */
 const MAX_VIEW_DEPTH = 8;
@@ -465,7 +465,7 @@ export class PgMasking {
    * planned before it runs (see copy-out.ts), and one that could not be masked is denied there, so
    * nothing of its request runs. `mayLoad` false: the catalog was just asked, what is missing is denied.
    */
-  checkCopies(statements: readonly StatementFacts[], mayLoad: boolean): CopyVerdict {
+  checkCopies(statements: readonly StatementFacts[], mayLoad: boolean): CatalogVerdict {
     const copies = this.copyOut.copiesToPlan(statements);
     if (copies.length === 0) return { kind: 'ok' };
     if (mayLoad) return { kind: 'load', done: this.copyOut.prepare(copies) };

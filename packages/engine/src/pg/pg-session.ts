@@ -41,7 +41,7 @@ import type { EndReason, LiveSession, SessionRegistry } from '../session-registr
 import type { PgCatalog } from './catalog-cache.js';
 import { MASKING_CLIENT_FRAMES, MASKING_UPSTREAM_FRAMES, MaskingViolation, PgMasking, type MaskingCounters } from './pg-masking.js';
 import type { PgTarget } from './pg-target.js';
-import { PredicateViews } from './predicate-views.js';
+import { PredicateViews, type CatalogVerdict } from './predicate-views.js';
 import { toErrorFields, toErrorResponse, type PgSessionError } from './pg-errors.js';
 import { filterStartupParams, isUnsafeClientEncoding, StartupParamError, type FilteredStartup } from './startup-params.js';
 import { connectUpstream, sendUpstreamCancel } from './upstream-connect.js';
@@ -505,27 +505,16 @@ export class PgSession implements LiveSession {
         decision = j.decision;
         analysis = j.analysis;
       } else decision = decider.decide({ dialect: 'postgres', carrier, sql }, principal);
-      if (decision.kind === 'allow' && analysis?.ok && this.masking && this.predicateViews) {
-        // predicates over view columns: followed to the masked columns they may come from (catalog)
-        const v = this.predicateViews.check(analysis.statements, this.masking.masks, !predicatesLoaded);
-        if (v.kind === 'load') {
-          this.waitForPredicates(v.done, () => {
-            this.predicatesLoaded = true;
-          });
-          return FrameAction.Pause;
-        }
-        if (v.kind === 'deny') decision = { kind: 'deny', ruleId: v.ruleId, reason: v.reason };
-      }
-      if (decision.kind === 'allow' && analysis?.ok && this.masking) {
-        // COPY ... TO STDOUT: planned before it is sent, refused here when it could not be masked
-        const v = this.masking.checkCopies(analysis.statements, !copiesLoaded);
-        if (v.kind === 'load') {
-          this.waitForPredicates(v.done, () => {
-            this.copiesLoaded = true;
-          });
-          return FrameAction.Pause;
-        }
-        if (v.kind === 'deny') decision = { kind: 'deny', ruleId: v.ruleId, reason: v.reason };
+      const active = this.masking;
+      if (decision.kind === 'allow' && analysis?.ok && active) {
+        const statements = analysis.statements;
+        // predicates over view columns: followed to the masked columns they may come from (catalog);
+        // then COPY ... TO STDOUT: planned before it is sent, refused here when it could not be masked
+        const gated =
+          (this.predicateViews && this.gate(this.predicateViews.check(statements, active.masks, !predicatesLoaded), () => (this.predicatesLoaded = true))) ||
+          this.gate(active.checkCopies(statements, !copiesLoaded), () => (this.copiesLoaded = true));
+        if (gated === FrameAction.Pause) return FrameAction.Pause;
+        if (gated) decision = gated;
       }
     } catch (err) {
       this.deps.log.error('decision failed', { session: this.id, err });
@@ -618,6 +607,15 @@ export class PgSession implements LiveSession {
       if (!scanner.isPaused && !this.clientWaitingDrain) this.upstream?.resume();
       if (this.endReason && scanner.atBoundary) this.finishEnd();
     });
+  }
+
+  /** A catalog check's verdict at the decision point: wait for the catalog (Pause), a denial, or nothing to add. */
+  private gate(v: CatalogVerdict, loaded: () => void): FrameAction.Pause | Decision | undefined {
+    if (v.kind === 'load') {
+      this.waitForPredicates(v.done, loaded);
+      return FrameAction.Pause;
+    }
+    return v.kind === 'deny' ? { kind: 'deny', ruleId: v.ruleId, reason: v.reason } : undefined;
   }
 
   /**

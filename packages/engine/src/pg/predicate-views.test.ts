@@ -1,7 +1,7 @@
 import { MaskSet, type ColumnOrigin, type MaskRule } from '@sqlwarden/policy';
 import { emptyFacts, type ColumnRef, type LineageTable, type StatementFacts } from '@sqlwarden/sql';
 import type { Relation } from './catalog-cache.js';
-import { PredicateViews, type PredicateCatalog, type PredicateVerdict, type ViewLineage } from './predicate-views.js';
+import { PredicateViews, type PredicateCatalog, type CatalogVerdict, type ViewLineage } from './predicate-views.js';
 
 function mask(id: string, columns: string[], denyInPredicates: boolean): MaskRule {
   return { id, file: 'p.yaml', line: 1, who: {}, columns, detectors: [], function: 'hash', denyInPredicates };
@@ -66,7 +66,7 @@ function where(...cols: [string, string][]): StatementFacts {
 }
 
 /** The verdict once the catalog has been asked (as the session does: load, then judge again without loading). */
-async function judged(pv: PredicateViews, statements: StatementFacts[], masks = MASKS): Promise<PredicateVerdict> {
+async function judged(pv: PredicateViews, statements: StatementFacts[], masks = MASKS): Promise<CatalogVerdict> {
   const v = pv.check(statements, masks, true);
   if (v.kind !== 'load') return v;
   await v.done;

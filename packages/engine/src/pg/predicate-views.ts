@@ -33,13 +33,14 @@ export interface ViewLineage {
   load(oids: number[], names: LineageTable[]): Promise<void>;
 }
 
-export type PredicateVerdict =
+/** What a check at the decision point that may need the catalog says of a statement. */
+export type CatalogVerdict =
   | { kind: 'ok' }
   | { kind: 'deny'; ruleId: string; reason: string }
   /** ask the catalog first, then judge the statement again (with `mayLoad` false) */
   | { kind: 'load'; done: Promise<void> };
 
-const OK: PredicateVerdict = Object.freeze({ kind: 'ok' });
+const OK: CatalogVerdict = Object.freeze({ kind: 'ok' });
 
 /** Statements that define a relation as a query over other data (its name may now mean something the catalog connection cannot see). */
 const DEFINING = new Set(['create_view', 'create_table_as', 'create_rule']);
@@ -66,11 +67,11 @@ export class PredicateViews {
    * masked session (it also notes the session's own DDL). `mayLoad` false: the catalog was just asked
    * for this statement, and what is still unknown is refused.
    */
-  check(statements: readonly StatementFacts[], masks: MaskSet, mayLoad: boolean): PredicateVerdict {
+  check(statements: readonly StatementFacts[], masks: MaskSet, mayLoad: boolean): CatalogVerdict {
     this.noteDdl(statements);
     const rules = masks.predicateRules;
     if (rules.length === 0) return OK;
-    const failClosed = (why: string): PredicateVerdict => ({
+    const failClosed = (why: string): CatalogVerdict => ({
       kind: 'deny',
       ruleId: rules[0]!.id,
       reason: `${why}, so sqlwarden cannot tell whether it filters, joins or orders rows by a masked column (refused)`,
@@ -147,7 +148,7 @@ export class PredicateViews {
   }
 }
 
-function deny(rule: MaskRule, column: string): PredicateVerdict {
+function deny(rule: MaskRule, column: string): CatalogVerdict {
   return {
     kind: 'deny',
     ruleId: rule.id,
