@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import type { Decider } from '@sqlwarden/policy';
 import { Metrics, silentLogger, type Logger } from '@sqlwarden/telemetry';
@@ -72,6 +75,8 @@ export interface MysqlTestProxyOptions {
   decider?: Decider;
   log?: Logger;
   tweak?: (cfg: SqlwardenConfig) => void;
+  /** a policy directory of its own (one file with this YAML, removed on close), with the masking hash key */
+  masks?: { yaml: string; hashKey: string };
 }
 
 export interface MintedMysql {
@@ -99,6 +104,9 @@ export interface MysqlTestProxy {
 /** Starts sqlwarden with a MySQL listener on an ephemeral port in front of the local MariaDB. */
 export async function startMysqlTestProxy(opts: MysqlTestProxyOptions): Promise<MysqlTestProxy> {
   const t = opts.target;
+  const policyDir = opts.masks ? mkdtempSync(join(tmpdir(), 'sqlwarden-mysql-policies-')) : undefined;
+  if (policyDir && opts.masks) writeFileSync(join(policyDir, 'masks.yaml'), opts.masks.yaml);
+  const policyYaml = policyDir && opts.masks ? `policies: ${policyDir}\nmasking:\n  hashKey: "${opts.masks.hashKey}"\n` : '';
   const yaml = `listen:
   mysql: 127.0.0.1:6033
 targets:
@@ -109,7 +117,7 @@ targets:
     database: ${t.database}
     user: ${t.user}
     password: "${t.password}"
-${opts.targetExtraYaml ?? ''}${opts.extraYaml ?? ''}`;
+${opts.targetExtraYaml ?? ''}${policyYaml}${opts.extraYaml ?? ''}`;
   const config = parseConfig(yaml, { baseDir: process.cwd() });
   config.listen.mysql = { host: '127.0.0.1', port: 0 };
   opts.tweak?.(config);
@@ -135,7 +143,10 @@ ${opts.targetExtraYaml ?? ''}${opts.extraYaml ?? ''}`;
     connect(m, extra = {}) {
       return mysql.createConnection(tp.options(m, extra));
     },
-    close: () => proxy.close(),
+    async close() {
+      await proxy.close();
+      if (policyDir) rmSync(policyDir, { recursive: true, force: true });
+    },
   };
   return tp;
 }

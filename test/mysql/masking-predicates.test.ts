@@ -6,9 +6,6 @@
  * the policy; a relation the catalog cannot see (a temporary table) is refused while deny rules apply.
  */
 import mysql from 'mysql2/promise';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { adminMysqlQuery, createMysqlTestTarget, startMysqlTestProxy, type MysqlTestProxy, type MysqlTestTarget } from '../helpers/mysql.js';
 
 const HASH_KEY = 'sqlwarden-mysql-masking-predicates-key-0123456789';
@@ -43,19 +40,15 @@ function denied(rule: string, detail = ''): object {
 describe('MySQL deny_in_predicates through views (MariaDB)', () => {
   let target: MysqlTestTarget;
   let tp: MysqlTestProxy;
-  let policyDir: string;
 
   beforeAll(async () => {
     target = await createMysqlTestTarget('swmpred');
     await adminMysqlQuery(SETUP, target.database);
-    policyDir = mkdtempSync(join(tmpdir(), 'sqlwarden-mysql-masking-predicates-'));
-    writeFileSync(join(policyDir, 'masks.yaml'), POLICY);
-    tp = await startMysqlTestProxy({ target, extraYaml: `policies: ${policyDir}\nmasking:\n  hashKey: "${HASH_KEY}"\n` });
+    tp = await startMysqlTestProxy({ target, masks: { yaml: POLICY, hashKey: HASH_KEY } });
   });
   afterAll(async () => {
     await tp?.close();
     await target?.drop();
-    if (policyDir) rmSync(policyDir, { recursive: true, force: true });
   });
 
   async function connect(): Promise<mysql.Connection> {

@@ -7,9 +7,6 @@
  * traced (a stored function) stays masked; DDL through sqlwarden makes the new definition count.
  */
 import mysql from 'mysql2/promise';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { maskValue, TypeHint } from '@sqlwarden/policy';
 import { adminMysql, adminMysqlQuery, createMysqlTestTarget, startMysqlTestProxy, type MysqlTestProxy, type MysqlTestTarget } from '../helpers/mysql.js';
 
@@ -51,19 +48,15 @@ const REDACTED = maskValue('redact', SECRET_EMAIL, TypeHint.Text, { hashKey: HAS
 describe('MySQL result masking through views (MariaDB)', () => {
   let target: MysqlTestTarget;
   let tp: MysqlTestProxy;
-  let policyDir: string;
 
   beforeAll(async () => {
     target = await createMysqlTestTarget('swmview');
     await adminMysqlQuery(SETUP, target.database);
-    policyDir = mkdtempSync(join(tmpdir(), 'sqlwarden-mysql-masking-views-'));
-    writeFileSync(join(policyDir, 'masks.yaml'), POLICY);
-    tp = await startMysqlTestProxy({ target, extraYaml: `policies: ${policyDir}\nmasking:\n  hashKey: "${HASH_KEY}"\n` });
+    tp = await startMysqlTestProxy({ target, masks: { yaml: POLICY, hashKey: HASH_KEY } });
   });
   afterAll(async () => {
     await tp?.close();
     await target?.drop();
-    if (policyDir) rmSync(policyDir, { recursive: true, force: true });
   });
 
   async function connect(): Promise<mysql.Connection> {

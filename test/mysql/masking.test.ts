@@ -5,9 +5,6 @@
  * derived tables, CTEs, views, JSON and aggregates, errors, SHOW WARNINGS, CALL, multi-statements;
  * unmasked sessions see the database's own values.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import * as mariadb from 'mariadb';
 import { maskValue, TypeHint } from '@sqlwarden/policy';
@@ -76,7 +73,6 @@ function expectNoSecret(v: unknown): void {
 describe('MySQL result masking (MariaDB)', () => {
   let target: MysqlTestTarget;
   let tp: MysqlTestProxy;
-  let policyDir: string;
 
   beforeAll(async () => {
     target = await createMysqlTestTarget('swmask');
@@ -87,14 +83,11 @@ describe('MySQL result masking (MariaDB)', () => {
     } finally {
       await big.end();
     }
-    policyDir = mkdtempSync(join(tmpdir(), 'sqlwarden-mysql-masking-'));
-    writeFileSync(join(policyDir, 'masks.yaml'), POLICY);
-    tp = await startMysqlTestProxy({ target, extraYaml: `policies: ${policyDir}\nmasking:\n  hashKey: "${HASH_KEY}"\n` });
+    tp = await startMysqlTestProxy({ target, masks: { yaml: POLICY, hashKey: HASH_KEY } });
   });
   afterAll(async () => {
     await tp?.close();
     await target?.drop();
-    if (policyDir) rmSync(policyDir, { recursive: true, force: true });
   });
 
   async function connect(extra: mysql.ConnectionOptions = {}, labels?: Record<string, string>): Promise<mysql.Connection> {
