@@ -229,6 +229,8 @@ export class MysqlSession implements LiveSession {
   private countDeny: { inc(): void } | null = null;
   /** responses owed to the client, oldest first; the head's response is the one arriving */
   private readonly queue: InFlight[] = [];
+  /** the client said COM_QUIT (as opposed to vanishing) */
+  private quitting = false;
   private headStarted = false;
   /** a command held until something settles (its analysis, a pipelined prepare) */
   private held: ClientCommand | null = null;
@@ -694,6 +696,8 @@ export class MysqlSession implements LiveSession {
         this.rereadSqlMode();
         return;
       case Command.Quit:
+        // a goodbye: commands still in flight finish upstream before its COM_QUIT
+        this.quitting = true;
         this.close();
         return;
       case Command.StmtExecute:
@@ -1741,9 +1745,9 @@ export class MysqlSession implements LiveSession {
       up.on('error', () => {});
       this.upstreamReader = null;
       if (!up.destroyed) {
-        if (this.queue.length > 0) {
-          // a statement is still running: MariaDB takes unread COM_QUIT bytes for a live client and lets
-          // it run to the end, so stop it (KILL QUERY over a side connection) and drop the socket unsaid
+        if (this.queue.length > 0 && !this.quitting) {
+          // the client vanished while a statement runs: MariaDB takes unread COM_QUIT bytes for a live
+          // client and lets it run to the end, so stop it (KILL QUERY over a side connection) and drop the socket unsaid
           void this.killQuery();
           up.destroy();
         } else {
